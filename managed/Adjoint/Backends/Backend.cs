@@ -9,7 +9,7 @@ namespace Adjoint.Backends;
 public static class Backend
 {
     private static readonly Lazy<IBackend> Default = new(ChooseDefault, LazyThreadSafetyMode.ExecutionAndPublication);
-    private static readonly Lazy<(NativeBackend? Backend, Exception? Error)> NativeLoad =
+    private static readonly Lazy<(IBackend? Backend, Exception? Error)> NativeLoad =
         new(() => NativeBackend.TryCreate(out var b, out var e) ? (b, null) : (null, e), LazyThreadSafetyMode.ExecutionAndPublication);
 
     [ThreadStatic] private static IBackend? _override;

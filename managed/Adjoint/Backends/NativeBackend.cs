@@ -5,12 +5,10 @@ namespace Adjoint.Backends;
 public sealed class NativeBackend
 {
     /// <summary>Loads the native library and checks its ABI version.</summary>
-    public static bool TryCreate(out NativeBackend? backend, out Exception? error)
+    public static bool TryCreate(out IBackend? backend, out Exception? error)
     {
         backend = null;
         error = new DllNotFoundException("Native backend not implemented yet.");
         return false;
     }
-
-    public static implicit operator ManagedBackend(NativeBackend _) => throw new NotSupportedException();
 }
