@@ -99,12 +99,15 @@ typedef enum adj_reduce_op {
 } adj_reduce_op;
 #define ADJ_REDUCE_OP_COUNT 3
 
-/** Row operations over the last (contiguous) axis of a [rows, cols] matrix. */
-typedef enum adj_row_op {
+/**
+ * Row operations over the last (contiguous) axis of a [rows, cols] matrix.
+ * (The type is adj_row_op_kind, not adj_row_op: a typedef and the function adj_row_op cannot share a name.)
+ */
+typedef enum adj_row_op_kind {
     ADJ_ROW_SOFTMAX = 0,     /* y[i,j] = exp(x[i,j]-m_i) / sum_k exp(x[i,k]-m_i)                        */
     ADJ_ROW_LOG_SOFTMAX = 1, /* y[i,j] = x[i,j] - logsumexp_i                                            */
     ADJ_ROW_LOGSUMEXP = 2    /* y[i]   = m_i + log sum_k exp(x[i,k]-m_i), m_i = max_k x[i,k]; y has rows elements */
-} adj_row_op;
+} adj_row_op_kind;
 #define ADJ_ROW_OP_COUNT 3
 
 /* ---------------------------------------------------------------------------------------------------
@@ -217,7 +220,7 @@ ADJ_API adj_status adj_reduce(adj_reduce_op op, adj_dtype dtype, int32_t ndim, c
  * Row operation over contiguous x [rows, cols]; y is [rows, cols], or [rows] for LOGSUMEXP.
  * Numerically stable (max subtracted). cols == 0: softmax/log-softmax write nothing, logsumexp gives -inf.
  */
-ADJ_API adj_status adj_row_op(adj_row_op op, adj_dtype dtype, int64_t rows, int64_t cols,
+ADJ_API adj_status adj_row_op(adj_row_op_kind op, adj_dtype dtype, int64_t rows, int64_t cols,
                               const void* x, void* y);
 
 /**
@@ -227,7 +230,7 @@ ADJ_API adj_status adj_row_op(adj_row_op op, adj_dtype dtype, int64_t rows, int6
  *   LOG_SOFTMAX: gx = gy − exp(y) · Σ_j gy
  *   LOGSUMEXP:   gx = gy_i · exp(x − y_i)
  */
-ADJ_API adj_status adj_row_op_backward(adj_row_op op, adj_dtype dtype, int64_t rows, int64_t cols,
+ADJ_API adj_status adj_row_op_backward(adj_row_op_kind op, adj_dtype dtype, int64_t rows, int64_t cols,
                                        const void* x, const void* y, const void* gy, void* gx);
 
 #ifdef __cplusplus

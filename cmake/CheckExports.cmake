@@ -1,0 +1,51 @@
+# Enforces the shipping contract of the shared library (run with cmake -P):
+#   - it needs nothing but libc, libm and the dynamic loader (the C++ runtime is linked in statically);
+#   - it exports nothing but the adj_* functions of adjoint.h.
+# Usage: cmake -DLIB=<path> -DREADELF=<readelf> -DNM=<nm> -P CheckExports.cmake
+if(NOT EXISTS "${LIB}")
+  message(FATAL_ERROR "library not found: ${LIB}")
+endif()
+
+execute_process(COMMAND "${READELF}" -d "${LIB}" OUTPUT_VARIABLE dyn RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "readelf failed on ${LIB}")
+endif()
+string(REGEX MATCHALL "Shared library: \\[[^]]+\\]" needed "${dyn}")
+set(bad_needed "")
+foreach(entry IN LISTS needed)
+  string(REGEX REPLACE "Shared library: \\[([^]]+)\\]" "\\1" soname "${entry}")
+  message(STATUS "NEEDED ${soname}")
+  if(NOT soname MATCHES "^(libc\\.so\\.[0-9]+|libm\\.so\\.[0-9]+|ld-linux[-a-z0-9_.]*\\.so\\.[0-9]+)$")
+    list(APPEND bad_needed "${soname}")
+  endif()
+endforeach()
+
+execute_process(COMMAND "${NM}" -D --defined-only "${LIB}" OUTPUT_VARIABLE syms RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "nm failed on ${LIB}")
+endif()
+string(REPLACE "\n" ";" lines "${syms}")
+set(bad_syms "")
+set(count 0)
+foreach(line IN LISTS lines)
+  if(line STREQUAL "")
+    continue()
+  endif()
+  # "<address> <type> <name>"
+  string(REGEX MATCH "^[0-9a-fA-F]* *([A-Za-z]) (.+)$" _ "${line}")
+  set(kind "${CMAKE_MATCH_1}")
+  set(name "${CMAKE_MATCH_2}")
+  if(kind STREQUAL "A")
+    continue() # version-script nodes, not symbols
+  endif()
+  if(kind STREQUAL "T" AND name MATCHES "^adj_[a-z0-9_]+$")
+    math(EXPR count "${count} + 1")
+  else()
+    list(APPEND bad_syms "${kind} ${name}")
+  endif()
+endforeach()
+
+if(bad_needed OR bad_syms)
+  message(FATAL_ERROR "export contract broken:\n  unexpected NEEDED: ${bad_needed}\n  unexpected symbols: ${bad_syms}")
+endif()
+message(STATUS "ok: ${count} adj_* functions exported; NEEDED only libc/libm/ld-linux")

@@ -1,0 +1,24 @@
+// Scalar reference of the elementwise unary kernels: the truth the SIMD tiers are tested against.
+#include "kernels/ref/scalar_ops.h"
+#include "src/kernels.h"
+
+namespace adj {
+
+#define ADJ_DEF(dt, OP, name)                                                      \
+  void name(int64_t n, const ADJ_T_##dt* x, ADJ_T_##dt* y) {                       \
+    for (int64_t i = 0; i < n; ++i) y[i] = unary_scalar<ADJ_UNARY_##OP>(x[i]);     \
+  }
+ADJ_FOR_EACH_DTYPE_FAMILY(ADJ_UNARY_KERNELS, ADJ_DEF, __ref)
+#undef ADJ_DEF
+
+// x or y may be NULL when the op does not read it (see adjoint.h): substitute gy so nothing reads NULL.
+#define ADJ_DEF(dt, OP, name)                                                                        \
+  void name(int64_t n, const ADJ_T_##dt* x, const ADJ_T_##dt* y, const ADJ_T_##dt* gy, ADJ_T_##dt* gx) { \
+    const ADJ_T_##dt* xs = x ? x : gy;                                                               \
+    const ADJ_T_##dt* ys = y ? y : gy;                                                               \
+    for (int64_t i = 0; i < n; ++i) gx[i] = unary_bwd_scalar<ADJ_UNARY_##OP>(xs[i], ys[i], gy[i]);    \
+  }
+ADJ_FOR_EACH_DTYPE_FAMILY(ADJ_UNARY_BWD_KERNELS, ADJ_DEF, __ref)
+#undef ADJ_DEF
+
+}  // namespace adj

@@ -1,0 +1,385 @@
+// The adj_* compute entry points: validate every argument, then hand raw, checked arguments to the
+// active kernel table. Kernels never see a negative size or a NULL they would dereference.
+#include <cmath>
+#include <cstring>
+
+#include "src/api_util.h"
+
+using namespace adj;
+
+namespace {
+
+// op reads x / y in its backward formula (adjoint.h, adj_unary_backward).
+bool bwd_reads_x(int op) {
+  return op == ADJ_UNARY_ABS || op == ADJ_UNARY_LOG || op == ADJ_UNARY_SIN || op == ADJ_UNARY_COS ||
+         op == ADJ_UNARY_RELU || op == ADJ_UNARY_SOFTPLUS;
+}
+bool bwd_reads_y(int op) {
+  return op == ADJ_UNARY_EXP || op == ADJ_UNARY_SQRT || op == ADJ_UNARY_TANH || op == ADJ_UNARY_SIGMOID;
+}
+
+// Output must either be exactly the input or not touch it at all.
+adj_status check_alias(const char* fn, const char* out_name, const void* out, const char* in_name, const void* in,
+                       int64_t n, int64_t esize) {
+  if (n == 0 || out == in) return ADJ_OK;
+  if (overlaps(span_of(out, n, esize), span_of(in, n, esize)))
+    return fail(ADJ_ERR_INVALID_ARGUMENT, "%s: %s partially overlaps %s", fn, out_name, in_name);
+  return ADJ_OK;
+}
+
+// Drops extent-1 dimensions and merges neighbours that are contiguous in every operand, so the kernel's
+// innermost row is as long as possible. Returns the new ndim (0 means a single element).
+int coalesce(int ndim, const int64_t* shape, int nops, const int64_t* const* strides, int64_t* out_shape,
+             int64_t (*out_strides)[kMaxDims]) {
+  int nd = 0;
+  for (int d = 0; d < ndim; ++d) {
+    if (shape[d] == 1) continue;
+    if (nd > 0) {
+      bool mergeable = true;
+      for (int o = 0; o < nops; ++o)
+        if (out_strides[o][nd - 1] != strides[o][d] * shape[d]) mergeable = false;
+      if (mergeable) {
+        out_shape[nd - 1] *= shape[d];
+        for (int o = 0; o < nops; ++o) out_strides[o][nd - 1] = strides[o][d];
+        continue;
+      }
+    }
+    out_shape[nd] = shape[d];
+    for (int o = 0; o < nops; ++o) out_strides[o][nd] = strides[o][d];
+    ++nd;
+  }
+  return nd;
+}
+
+template <class T>
+void run_binary(fn_binary<T>* kernel, int32_t ndim, const int64_t* shape, const T* a, const int64_t* as, const T* b,
+                const int64_t* bs, T* out, const int64_t* os) {
+  int64_t sh[kMaxDims];
+  int64_t st[3][kMaxDims];
+  const int64_t* in[3] = {as, bs, os};
+  const int nd = coalesce(ndim, shape, 3, in, sh, st);
+  if (nd == 0) {
+    kernel(1, a, 0, b, 0, out, 0);
+    return;
+  }
+  const int inner = nd - 1;
+  int64_t idx[kMaxDims] = {0};
+  for (;;) {
+    kernel(sh[inner], a, st[0][inner], b, st[1][inner], out, st[2][inner]);
+    int d = inner - 1;
+    for (; d >= 0; --d) {
+      a += st[0][d];
+      b += st[1][d];
+      out += st[2][d];
+      if (++idx[d] < sh[d]) break;
+      a -= st[0][d] * sh[d];
+      b -= st[1][d] * sh[d];
+      out -= st[2][d] * sh[d];
+      idx[d] = 0;
+    }
+    if (d < 0) return;
+  }
+}
+
+template <class T>
+void run_reduce(const TypedKernels<T>& k, adj_reduce_op op, int32_t ndim, const int64_t* shape, const T* x,
+                const int64_t* xs, uint64_t mask, T* y, int64_t* index) {
+  int64_t kshape[kMaxDims], kstride[kMaxDims], rshape[kMaxDims], rstride[kMaxDims];
+  int nk = 0, nr = 0;
+  for (int d = 0; d < ndim; ++d) {
+    if ((mask >> d) & 1) {
+      rshape[nr] = shape[d];
+      rstride[nr++] = xs[d];
+    } else {
+      kshape[nk] = shape[d];
+      kstride[nk++] = xs[d];
+    }
+  }
+  // The innermost reduced axis is the kernel's row; the others are walked in row-major order so that
+  // positions (for index) and first-occurrence ties follow the row-major order of the sub-block.
+  const int64_t row_n = nr > 0 ? rshape[nr - 1] : 1;
+  const int64_t row_s = nr > 0 ? rstride[nr - 1] : 0;
+  const int nouter = nr > 0 ? nr - 1 : 0;
+  int64_t outer_count = 1;
+  for (int d = 0; d < nouter; ++d) outer_count *= rshape[d];
+  fn_reduce<T>* kernel = k.reduce[op];
+
+  int64_t kidx[kMaxDims] = {0};
+  for (int64_t out_i = 0;; ++out_i) {
+    int64_t ridx[kMaxDims] = {0};
+    const T* row = x;
+    T acc = 0;
+    int64_t best_pos = 0;
+    for (int64_t o = 0; o < outer_count; ++o) {
+      if (op == ADJ_REDUCE_SUM) {
+        kernel(row_n, row, row_s, &acc, nullptr);
+      } else {
+        T v;
+        int64_t i;
+        kernel(row_n, row, row_s, &v, &i);
+        const bool better = o == 0 || (acc == acc && (v != v || (op == ADJ_REDUCE_MAX ? v > acc : v < acc)));
+        if (better) {
+          acc = v;
+          best_pos = o * row_n + i;
+        }
+        if (acc != acc) break;  // the first NaN is final
+      }
+      for (int d = nouter - 1; d >= 0; --d) {
+        row += rstride[d];
+        if (++ridx[d] < rshape[d]) break;
+        row -= rstride[d] * rshape[d];
+        ridx[d] = 0;
+      }
+    }
+    y[out_i] = acc;
+    if (index && op != ADJ_REDUCE_SUM) index[out_i] = best_pos;
+
+    int d = nk - 1;
+    for (; d >= 0; --d) {
+      x += kstride[d];
+      if (++kidx[d] < kshape[d]) break;
+      x -= kstride[d] * kshape[d];
+      kidx[d] = 0;
+    }
+    if (d < 0) return;
+  }
+}
+
+template <class T> void scale_c(int64_t m, int64_t n, T beta, T* c, int64_t ldc) {
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
+}
+
+}  // namespace
+
+extern "C" {
+
+ADJ_API int32_t adj_abi_version(void) { return ADJ_ABI_VERSION; }
+
+ADJ_API adj_status adj_noop(void) { return ADJ_OK; }
+
+ADJ_API adj_status adj_gemm(adj_dtype dtype, int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_t k,
+                            double alpha, const void* a, int64_t lda, const void* b, int64_t ldb, double beta,
+                            void* c, int64_t ldc) {
+  static const char* fn = "adj_gemm";
+  adj_status s;
+  if ((s = check_dtype(fn, "dtype", dtype))) return s;
+  if (trans_a != 0 && trans_a != 1) return fail(ADJ_ERR_INVALID_ARGUMENT, "%s: trans_a=%d must be 0 or 1", fn, trans_a);
+  if (trans_b != 0 && trans_b != 1) return fail(ADJ_ERR_INVALID_ARGUMENT, "%s: trans_b=%d must be 0 or 1", fn, trans_b);
+  if ((s = check_count(fn, "m", m)) || (s = check_count(fn, "n", n)) || (s = check_count(fn, "k", k))) return s;
+  // ld is the row stride of the matrix as stored, so it bounds that matrix's column count.
+  const int64_t a_cols = trans_a ? m : k, b_cols = trans_b ? k : n;
+  if (lda < (a_cols > 1 ? a_cols : 1))
+    return fail(ADJ_ERR_INVALID_ARGUMENT, "%s: lda=%lld is smaller than %s=%lld for a %s A", fn, (long long)lda,
+                trans_a ? "m" : "k", (long long)(a_cols > 1 ? a_cols : 1), trans_a ? "transposed" : "non-transposed");
+  if (ldb < (b_cols > 1 ? b_cols : 1))
+    return fail(ADJ_ERR_INVALID_ARGUMENT, "%s: ldb=%lld is smaller than %s=%lld for a %s B", fn, (long long)ldb,
+                trans_b ? "k" : "n", (long long)(b_cols > 1 ? b_cols : 1), trans_b ? "transposed" : "non-transposed");
+  if (ldc < (n > 1 ? n : 1))
+    return fail(ADJ_ERR_INVALID_ARGUMENT, "%s: ldc=%lld is smaller than n=%lld", fn, (long long)ldc, (long long)n);
+  const bool c_used = m > 0 && n > 0, ab_used = c_used && k > 0;
+  if ((s = check_ptr(fn, "a", a, ab_used)) || (s = check_ptr(fn, "b", b, ab_used)) || (s = check_ptr(fn, "c", c, c_used)))
+    return s;
+  if (!c_used) return ADJ_OK;
+  const int64_t es = dtype_size(dtype);
+  const int64_t a_rows = trans_a ? k : m, b_rows = trans_b ? n : k;
+  const Span cs{reinterpret_cast<uintptr_t>(c), reinterpret_cast<uintptr_t>(c) + static_cast<uintptr_t>(((m - 1) * ldc + n) * es)};
+  if (ab_used) {
+    const Span as{reinterpret_cast<uintptr_t>(a), reinterpret_cast<uintptr_t>(a) + static_cast<uintptr_t>(((a_rows - 1) * lda + a_cols) * es)};
+    const Span bs{reinterpret_cast<uintptr_t>(b), reinterpret_cast<uintptr_t>(b) + static_cast<uintptr_t>(((b_rows - 1) * ldb + b_cols) * es)};
+    if (overlaps(cs, as)) return fail(ADJ_ERR_INVALID_ARGUMENT, "%s: c overlaps a", fn);
+    if (overlaps(cs, bs)) return fail(ADJ_ERR_INVALID_ARGUMENT, "%s: c overlaps b", fn);
+  }
+  return guarded(fn, [&]() {
+    with_dtype(dtype, [&](auto tag) {
+      using T = decltype(tag);
+      if (!ab_used || alpha == 0.0) {
+        scale_c<T>(m, n, static_cast<T>(beta), static_cast<T*>(c), ldc);
+      } else {
+        typed<T>(active_kernels()).gemm(trans_a != 0, trans_b != 0, m, n, k, static_cast<T>(alpha),
+                                        static_cast<const T*>(a), lda, static_cast<const T*>(b), ldb,
+                                        static_cast<T>(beta), static_cast<T*>(c), ldc);
+      }
+      return 0;
+    });
+    return ok();
+  });
+}
+
+ADJ_API adj_status adj_unary(adj_unary_op op, adj_dtype dtype, int64_t n, const void* x, void* y) {
+  static const char* fn = "adj_unary";
+  adj_status s;
+  if ((s = check_enum(fn, "op", op, ADJ_UNARY_OP_COUNT)) || (s = check_dtype(fn, "dtype", dtype)) ||
+      (s = check_count(fn, "n", n)) || (s = check_ptr(fn, "x", x, n > 0)) || (s = check_ptr(fn, "y", y, n > 0)) ||
+      (s = check_alias(fn, "y", y, "x", x, n, dtype_size(dtype))))
+    return s;
+  if (n == 0) return ADJ_OK;
+  return guarded(fn, [&]() {
+    with_dtype(dtype, [&](auto tag) {
+      using T = decltype(tag);
+      typed<T>(active_kernels()).unary[op](n, static_cast<const T*>(x), static_cast<T*>(y));
+      return 0;
+    });
+    return ok();
+  });
+}
+
+ADJ_API adj_status adj_unary_backward(adj_unary_op op, adj_dtype dtype, int64_t n, const void* x, const void* y,
+                                      const void* gy, void* gx) {
+  static const char* fn = "adj_unary_backward";
+  adj_status s;
+  if ((s = check_enum(fn, "op", op, ADJ_UNARY_OP_COUNT)) || (s = check_dtype(fn, "dtype", dtype)) ||
+      (s = check_count(fn, "n", n)))
+    return s;
+  const bool rx = bwd_reads_x(op), ry = bwd_reads_y(op);
+  const int64_t es = dtype_size(dtype);
+  if ((s = check_ptr(fn, "x", x, rx && n > 0)) || (s = check_ptr(fn, "y", y, ry && n > 0)) ||
+      (s = check_ptr(fn, "gy", gy, n > 0)) || (s = check_ptr(fn, "gx", gx, n > 0)) ||
+      (s = check_alias(fn, "gx", gx, "gy", gy, n, es)) || (rx && (s = check_alias(fn, "gx", gx, "x", x, n, es))) ||
+      (ry && (s = check_alias(fn, "gx", gx, "y", y, n, es))))
+    return s;
+  if (n == 0) return ADJ_OK;
+  return guarded(fn, [&]() {
+    with_dtype(dtype, [&](auto tag) {
+      using T = decltype(tag);
+      typed<T>(active_kernels())
+          .unary_bwd[op](n, rx ? static_cast<const T*>(x) : nullptr, ry ? static_cast<const T*>(y) : nullptr,
+                         static_cast<const T*>(gy), static_cast<T*>(gx));
+      return 0;
+    });
+    return ok();
+  });
+}
+
+ADJ_API adj_status adj_binary(adj_binary_op op, adj_dtype dtype, int32_t ndim, const int64_t* shape, const void* a,
+                              const int64_t* a_strides, const void* b, const int64_t* b_strides, void* out,
+                              const int64_t* out_strides) {
+  static const char* fn = "adj_binary";
+  adj_status s;
+  int64_t total = 0;
+  if ((s = check_enum(fn, "op", op, ADJ_BINARY_OP_COUNT)) || (s = check_dtype(fn, "dtype", dtype)) ||
+      (s = check_shape(fn, ndim, shape, &total)) || (s = check_strides(fn, "a_strides", ndim, a_strides)) ||
+      (s = check_strides(fn, "b_strides", ndim, b_strides)) || (s = check_strides(fn, "out_strides", ndim, out_strides)))
+    return s;
+  if (total == 0) return ADJ_OK;
+  if ((s = check_ptr(fn, "a", a, true)) || (s = check_ptr(fn, "b", b, true)) || (s = check_ptr(fn, "out", out, true)))
+    return s;
+  const int64_t es = dtype_size(dtype);
+  const Span os = span_of(out, ndim, shape, out_strides, es);
+  const void* ins[2] = {a, b};
+  const int64_t* in_strides[2] = {a_strides, b_strides};
+  for (int o = 0; o < 2; ++o) {
+    if (!overlaps(os, span_of(ins[o], ndim, shape, in_strides[o], es))) continue;
+    bool same = ins[o] == out;
+    for (int d = 0; d < ndim && same; ++d)
+      if (shape[d] > 1 && in_strides[o][d] != out_strides[d]) same = false;
+    if (!same) return fail(ADJ_ERR_INVALID_ARGUMENT, "%s: out partially overlaps %s", fn, o == 0 ? "a" : "b");
+  }
+  return guarded(fn, [&]() {
+    with_dtype(dtype, [&](auto tag) {
+      using T = decltype(tag);
+      run_binary<T>(typed<T>(active_kernels()).binary[op], ndim, shape, static_cast<const T*>(a), a_strides,
+                    static_cast<const T*>(b), b_strides, static_cast<T*>(out), out_strides);
+      return 0;
+    });
+    return ok();
+  });
+}
+
+ADJ_API adj_status adj_reduce(adj_reduce_op op, adj_dtype dtype, int32_t ndim, const int64_t* shape, const void* x,
+                              const int64_t* x_strides, uint64_t axes_mask, void* y, int64_t* index) {
+  static const char* fn = "adj_reduce";
+  adj_status s;
+  int64_t total = 0;
+  if ((s = check_enum(fn, "op", op, ADJ_REDUCE_OP_COUNT)) || (s = check_dtype(fn, "dtype", dtype)) ||
+      (s = check_shape(fn, ndim, shape, &total)) || (s = check_strides(fn, "x_strides", ndim, x_strides)))
+    return s;
+  if (ndim < 64 && (axes_mask >> ndim) != 0)
+    return fail(ADJ_ERR_INVALID_ARGUMENT, "%s: axes_mask=0x%llx names an axis >= ndim=%d", fn,
+                (unsigned long long)axes_mask, ndim);
+  int64_t out_count = 1, red_count = 1;
+  for (int d = 0; d < ndim; ++d) ((axes_mask >> d) & 1 ? red_count : out_count) *= shape[d];
+  if (red_count == 0 && op != ADJ_REDUCE_SUM)
+    return fail(ADJ_ERR_INVALID_ARGUMENT, "%s: %s over an empty extent has no result", fn,
+                op == ADJ_REDUCE_MAX ? "max" : "min");
+  if (out_count == 0) return ADJ_OK;
+  if ((s = check_ptr(fn, "x", x, total > 0)) || (s = check_ptr(fn, "y", y, true))) return s;
+  const int64_t es = dtype_size(dtype);
+  if (total > 0 && overlaps(span_of(y, out_count, es), span_of(x, ndim, shape, x_strides, es)))
+    return fail(ADJ_ERR_INVALID_ARGUMENT, "%s: y overlaps x", fn);
+  if (index && op != ADJ_REDUCE_SUM) {
+    const Span is = span_of(index, out_count, 8);
+    if (overlaps(is, span_of(y, out_count, es)) || (total > 0 && overlaps(is, span_of(x, ndim, shape, x_strides, es))))
+      return fail(ADJ_ERR_INVALID_ARGUMENT, "%s: index overlaps x or y", fn);
+  }
+  return guarded(fn, [&]() {
+    with_dtype(dtype, [&](auto tag) {
+      using T = decltype(tag);
+      if (red_count == 0) {
+        for (int64_t i = 0; i < out_count; ++i) static_cast<T*>(y)[i] = T(0);
+      } else {
+        run_reduce<T>(typed<T>(active_kernels()), op, ndim, shape, static_cast<const T*>(x), x_strides, axes_mask,
+                      static_cast<T*>(y), index);
+      }
+      return 0;
+    });
+    return ok();
+  });
+}
+
+ADJ_API adj_status adj_row_op(adj_row_op_kind op, adj_dtype dtype, int64_t rows, int64_t cols, const void* x, void* y) {
+  static const char* fn = "adj_row_op";
+  adj_status s;
+  if ((s = check_enum(fn, "op", op, ADJ_ROW_OP_COUNT)) || (s = check_dtype(fn, "dtype", dtype)) ||
+      (s = check_count(fn, "rows", rows)) || (s = check_count(fn, "cols", cols)))
+    return s;
+  const int64_t x_count = rows * cols, y_count = op == ADJ_ROW_LOGSUMEXP ? rows : x_count;
+  const int64_t es = dtype_size(dtype);
+  if ((s = check_ptr(fn, "x", x, x_count > 0)) || (s = check_ptr(fn, "y", y, y_count > 0))) return s;
+  if (y_count == 0) return ADJ_OK;
+  if (x_count > 0 && !(x == y && x_count == y_count) && overlaps(span_of(y, y_count, es), span_of(x, x_count, es)))
+    return fail(ADJ_ERR_INVALID_ARGUMENT, "%s: y partially overlaps x", fn);
+  return guarded(fn, [&]() {
+    with_dtype(dtype, [&](auto tag) {
+      using T = decltype(tag);
+      typed<T>(active_kernels()).row[op](rows, cols, static_cast<const T*>(x), static_cast<T*>(y));
+      return 0;
+    });
+    return ok();
+  });
+}
+
+ADJ_API adj_status adj_row_op_backward(adj_row_op_kind op, adj_dtype dtype, int64_t rows, int64_t cols, const void* x,
+                                       const void* y, const void* gy, void* gx) {
+  static const char* fn = "adj_row_op_backward";
+  adj_status s;
+  if ((s = check_enum(fn, "op", op, ADJ_ROW_OP_COUNT)) || (s = check_dtype(fn, "dtype", dtype)) ||
+      (s = check_count(fn, "rows", rows)) || (s = check_count(fn, "cols", cols)))
+    return s;
+  const int64_t x_count = rows * cols, y_count = op == ADJ_ROW_LOGSUMEXP ? rows : x_count;
+  const bool lse = op == ADJ_ROW_LOGSUMEXP;
+  if (x_count == 0) return ADJ_OK;
+  if ((s = check_ptr(fn, "x", x, lse)) || (s = check_ptr(fn, "y", y, true)) || (s = check_ptr(fn, "gy", gy, true)) ||
+      (s = check_ptr(fn, "gx", gx, true)))
+    return s;
+  const int64_t es = dtype_size(dtype);
+  const Span gs = span_of(gx, x_count, es);
+  auto bad = [&](const void* p, int64_t count) {
+    return p && p != gx && overlaps(gs, span_of(p, count, es));
+  };
+  // logsumexp's y and gy have one element per row, so gx (a whole matrix) can never alias them exactly.
+  if (bad(gy, y_count) || (lse && gy == gx) || bad(y, y_count) || (lse && y == gx) || (lse && bad(x, x_count)))
+    return fail(ADJ_ERR_INVALID_ARGUMENT, "%s: gx partially overlaps an input", fn);
+  return guarded(fn, [&]() {
+    with_dtype(dtype, [&](auto tag) {
+      using T = decltype(tag);
+      typed<T>(active_kernels())
+          .row_bwd[op](rows, cols, lse ? static_cast<const T*>(x) : nullptr, static_cast<const T*>(y),
+                       static_cast<const T*>(gy), static_cast<T*>(gx));
+      return 0;
+    });
+    return ok();
+  });
+}
+
+}  // extern "C"
