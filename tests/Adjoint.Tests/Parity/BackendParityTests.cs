@@ -149,7 +149,7 @@ public unsafe class BackendParityTests
 
             using var inPlace = gy.Clone(); // gx may equal gy
             Native.UnaryBackward(op, dtype, n, x.Pointer, y.Pointer, inPlace.Pointer, inPlace.Pointer);
-            Check(inPlace, b, Compare.Tolerance(dtype), $"unary backward {op} n={n} gx == gy");
+            Check(inPlace, b, Compare.Tolerance(dtype), $"unary backward {op} n={n} gx == gy", count: n);
         }
     }
 
@@ -217,11 +217,10 @@ public unsafe class BackendParityTests
             Exception? managedError = Try(() => Managed.Reduce(op, dtype, shape, lx.At(x), lx.Strides, mask, yManaged.Pointer, indexManaged));
             if (emptyReduction && op != ReduceOp.Sum)
             {
-                // Max/min of nothing is an error; with no outputs either, both may also accept it.
-                Assert.That(nativeError is null, Is.EqualTo(managedError is null),
-                    $"{context}: native {nativeError?.Message ?? "ok"}, managed {managedError?.Message ?? "ok"}");
-                if (nativeError is not null) Assert.That(nativeError, Is.InstanceOf<AdjointNativeException>());
-                if (nativeError is not null) continue;
+                // adjoint.h: max/min over an empty extent is ADJ_ERR_INVALID_ARGUMENT, even when no output exists.
+                Assert.That(nativeError, Is.InstanceOf<AdjointNativeException>(), context);
+                Assert.That(managedError, Is.Not.Null, $"{context}: managed accepted a max/min over an empty extent");
+                continue;
             }
             Assert.That(nativeError, Is.Null, context);
             Assert.That(managedError, Is.Null, context);
@@ -254,7 +253,8 @@ public unsafe class BackendParityTests
         foreach (var (rows, cols) in RowShapes(rng))
         {
             long outCount = op == global::Adjoint.Interop.RowOp.LogSumExp ? rows : rows * cols;
-            using var x = Samples.Random(dtype, rows * cols, rng, -8, 8, specialRate: 0.02);
+            // +inf is left out: adjoint.h does not define softmax of a row holding +inf.
+            using var x = Samples.Random(dtype, rows * cols, rng, -8, 8, specialRate: 0.02, Samples.RowSpecials);
             using var a = new RawBuffer(dtype, Math.Max(outCount, 1));
             using var b = new RawBuffer(dtype, Math.Max(outCount, 1));
             Native.RowOp(op, dtype, rows, cols, x.Pointer, a.Pointer);
@@ -293,11 +293,13 @@ public unsafe class BackendParityTests
             yield return (1 + rng.Next(4), cols);
     }
 
-    private static void Check(RawBuffer native, RawBuffer managed, double tolerance, string context, Func<long, double>? scale = null)
+    private static void Check(RawBuffer native, RawBuffer managed, double tolerance, string context,
+                              Func<long, double>? scale = null, long? count = null)
     {
         Assert.That(native.GuardsIntact, Is.True, $"{context}: native wrote out of bounds");
         Assert.That(managed.GuardsIntact, Is.True, $"{context}: managed wrote out of bounds");
-        Compare.AssertClose(native.ToArray(), managed.ToArray(), tolerance, context, scale);
+        long n = count ?? native.Count;
+        Compare.AssertClose(native.ToArray()[..(int)n], managed.ToArray()[..(int)n], tolerance, context, scale);
     }
 
     private static RawBuffer Abs(RawBuffer x)
