@@ -1,6 +1,8 @@
 namespace Adjoint;
 
 /// <summary>Element type of a <see cref="Tensor"/>. Values equal the native <c>adj_dtype</c>.</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720:Identifier contains type name",
+    Justification = "The element types are named after the IEEE formats they hold, as in every tensor library.")]
 public enum DType
 {
     /// <summary>IEEE 754 binary32.</summary>
