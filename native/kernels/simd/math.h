@@ -1,0 +1,174 @@
+// Vectorized double-precision elementary functions, written once over the ISA's VD wrapper and compiled
+// per ISA (include a vec_<isa>.h first; everything lands in adj::<isa>).
+//
+// Accuracy (measured by tests/native/test_accuracy.cpp, which prints the maxima): relative error
+// below 1e-15 against a long-double reference on the domains below. float kernels widen to double,
+// evaluate these, and round once, so they are within about 0.5 ulp of the float64 truth.
+//
+//   exp      all x (overflow to +inf above 709.78, gradual underflow to 0 below -745.13)
+//   log      all x (x<0 -> NaN, 0 -> -inf, subnormals exact-scaled)
+//   sin/cos  |x| <= 1e5 in vector code (Cody-Waite reduction with a 3-part pi/2 and FMA); larger |x|,
+//            Inf and NaN lanes go to the C library per element, which reduces exactly.
+//   tanh     all x, via expm1 so that small |x| keeps relative accuracy
+//   sigmoid  all x, both branches written so tiny results keep relative accuracy
+//   softplus all x: max(x,0) + log1p(exp(-|x|)), log1p by the u=1+v, log(u)*v/(u-1) correction
+// No flush-to-zero anywhere: subnormal inputs and outputs behave like the C library.
+// Coefficients are Taylor coefficients with enough terms that truncation is below 1e-17 on the
+// reduced range (minimax would save a term or two; accuracy is the priority here).
+#pragma once
+#include <cmath>
+
+namespace adj {
+namespace ADJ_ISA_NS {
+
+ADJ_I VD d(double x) { return vset1(0.0, x); }
+
+// Horner evaluation of c[0] + c[1] z + ... + c[K-1] z^(K-1).
+template <int K> ADJ_I VD horner(VD z, const double (&c)[K]) {
+  VD p = d(c[K - 1]);
+  for (int i = K - 2; i >= 0; --i) p = fma(p, z, d(c[i]));
+  return p;
+}
+
+constexpr double kLn2Hi = 0x1.62e42fefa39efp-1, kLn2Lo = 0x1.abc9e3b39803fp-56;
+constexpr double kLog2e = 0x1.71547652b82fep+0;
+
+// e^r - 1 - r for |r| <= ln2/2, as r^2 * (1/2! + r/3! + ... ) through r^13.
+ADJ_I VD expm1_core(VD r) {
+  static constexpr double c[] = {1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040, 1.0 / 40320,
+                                 1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800, 1.0 / 479001600,
+                                 1.0 / 6227020800.0};
+  return r * r * horner(r, c);
+}
+
+// Reduces x = k ln2 + r, |r| <= ln2/2 (x already clamped to a finite range).
+ADJ_I VD reduce_ln2(VD x, VD& k) {
+  k = round_nearest(x * d(kLog2e));
+  VD r = fnma(k, d(kLn2Hi), x);
+  return fnma(k, d(kLn2Lo), r);
+}
+
+ADJ_I VD vexp(VD x) {
+  // Clamping keeps k small enough for ldexp_k; the clamped ends still overflow/underflow correctly.
+  // x is the second operand of min/max so a NaN survives (x86 returns the second operand on NaN).
+  const VD xc = max_raw(d(-746.0), min_raw(d(710.0), x));
+  VD k;
+  const VD r = reduce_ln2(xc, k);
+  const VD p = d(1.0) + (r + expm1_core(r));
+  return ldexp_k(p, k);
+}
+
+// e^u - 1 for u in [-inf, 44]: 2^k (expm1(r) + 1) - 1 = 2^k expm1(r) + (2^k - 1), exact for k = 0.
+ADJ_I VD vexpm1_upto44(VD u) {
+  const VD uc = max_raw(d(-60.0), u);
+  VD k;
+  const VD r = reduce_ln2(uc, k);
+  const VD em1 = r + expm1_core(r);
+  const VD two_k = ldexp_k(d(1.0), k);
+  return fma(two_k, em1, two_k - d(1.0));
+}
+
+ADJ_I VD vlog(VD x) {
+  // Subnormals are scaled into the normal range first (frexp12 on AVX2 reads the exponent field).
+  const MD tiny = lt(x, d(0x1p-1022));
+  const VD xs = select(tiny, x * d(0x1p54), x);
+  VD m, e;
+  frexp12(xs, m, e);
+  e = select(tiny, e - d(54.0), e);
+  // m in [sqrt(1/2), sqrt(2)) keeps |s| <= 0.1716 below.
+  const MD big = gt(m, d(1.4142135623730951));
+  m = select(big, m * d(0.5), m);
+  e = select(big, e + d(1.0), e);
+  const VD f = m - d(1.0);                     // exact (Sterbenz)
+  const VD s = f / (d(2.0) + f);               // log(1+f) = 2 atanh(s)
+  const VD z = s * s;
+  static constexpr double c[] = {2.0 / 3, 2.0 / 5, 2.0 / 7, 2.0 / 9, 2.0 / 11, 2.0 / 13, 2.0 / 15,
+                                 2.0 / 17, 2.0 / 19, 2.0 / 21};
+  const VD R = z * horner(z, c);
+  const VD hfsq = d(0.5) * f * f;
+  // fdlibm's arrangement: log(1+f) = f - (hfsq - s (hfsq + R)); the big term f is exact.
+  // ln2 is split so that e * ln2_hi is exact for any exponent.
+  const double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
+  const VD lo = fma(s, hfsq + R, e * d(ln2_lo));
+  VD r = fma(e, d(ln2_hi), f - (hfsq - lo));
+  r = select(eq(x, d(INFINITY)), x, r);
+  r = select(eq(x, d(0.0)), d(-INFINITY), r);
+  r = select(lt(x, d(0.0)) | isnan(x), d(NAN), r);
+  return r;
+}
+
+// log(1 + v) for v >= 0 (or NaN): log(u) * v / (u - 1) cancels the rounding of u = 1 + v.
+ADJ_I VD vlog1p_pos(VD v) {
+  const VD u = d(1.0) + v;
+  const VD um1 = u - d(1.0);
+  const VD r = vlog(u) * (v / um1);
+  return select(eq(um1, d(0.0)), v, r);
+}
+
+// Sets s = sin(r), c = cos(r) for |r| <= pi/4 (plus rounding).
+ADJ_I void sincos_core(VD r, VD& s, VD& c) {
+  const VD z = r * r;
+  static constexpr double sc[] = {-1.0 / 6, 1.0 / 120, -1.0 / 5040, 1.0 / 362880, -1.0 / 39916800,
+                                  1.0 / 6227020800.0, -1.0 / 1307674368000.0};
+  static constexpr double cc[] = {-1.0 / 2, 1.0 / 24, -1.0 / 720, 1.0 / 40320, -1.0 / 3628800,
+                                  1.0 / 479001600, -1.0 / 87178291200.0, 1.0 / 20922789888000.0};
+  s = fma(r * z, horner(z, sc), r);
+  c = fma(z, horner(z, cc), d(1.0));
+}
+
+constexpr double kSinCosVectorLimit = 1e5;
+
+// Shared by sin and cos: quadrant q = k + shift (shift 1 turns sin into cos).
+template <int Shift, class Fallback> ADJ_I VD sincos_impl(VD x, Fallback scalar) {
+  const VD k = round_nearest(x * d(0x1.45f306dc9c883p-1));  // x * 2/pi
+  // pi/2 = P1 + P2 + P3 to ~160 bits; each FMA step is exact or nearly so for |k| < 2^17.
+  VD r = fnma(k, d(0x1.921fb54442d18p+0), x);
+  r = fnma(k, d(0x1.1a62633145c07p-54), r);
+  r = fnma(k, d(-0x1.f1976b7ed8fbcp-110), r);
+  VD s, c;
+  sincos_core(r, s, c);
+  // q = (k + Shift) mod 4, computed exactly in double.
+  const VD q = (k + d(Shift)) - d(4.0) * vfloor((k + d(Shift)) * d(0.25));
+  const MD odd = eq(q - d(2.0) * vfloor(q * d(0.5)), d(1.0));
+  VD res = select(odd, c, s);
+  res = select(ge(q, d(2.0)), -res, res);
+  if (Shift == 0) res = select(lt(vabs(x), d(0x1p-26)), x, res);  // keeps sin(+-0) = +-0 and subnormals exact
+  const MD outside = ~le(vabs(x), d(kSinCosVectorLimit));
+  if (any(outside)) {
+    alignas(64) double xa[VD::N], ra[VD::N];
+    store(xa, x);
+    store(ra, res);
+    for (int i = 0; i < VD::N; ++i)
+      if (!(std::fabs(xa[i]) <= kSinCosVectorLimit)) ra[i] = scalar(xa[i]);
+    res = load(ra);
+  }
+  return res;
+}
+
+inline double scalar_sin(double x) { return ::sin(x); }
+inline double scalar_cos(double x) { return ::cos(x); }
+ADJ_I VD vsin(VD x) { return sincos_impl<0>(x, scalar_sin); }
+ADJ_I VD vcos(VD x) { return sincos_impl<1>(x, scalar_cos); }
+
+ADJ_I VD vtanh(VD x) {
+  const VD a = vabs(x);
+  const VD e = vexpm1_upto44(d(2.0) * min_raw(d(44.0), a));
+  VD t = e / (e + d(2.0));
+  t = select(gt(a, d(22.0)), d(1.0), t);  // tanh rounds to 1 from ~19.06 on; also covers +-inf
+  return copysign(t, x);                    // NaN: |NaN| propagates through e and t
+}
+
+ADJ_I VD vsigmoid(VD x) {
+  const VD e = vexp(-vabs(x));
+  const VD y1 = d(1.0) / (d(1.0) + e);
+  return select(ge(x, d(0.0)), y1, e * y1);
+}
+
+ADJ_I VD vsoftplus(VD x) {
+  const VD e = vexp(-vabs(x));
+  const VD pos = select(gt(x, d(0.0)), x, d(0.0));
+  return pos + vlog1p_pos(e);
+}
+
+}  // namespace ADJ_ISA_NS
+}  // namespace adj
