@@ -1,0 +1,233 @@
+// Every SIMD kernel against the scalar reference, per tier this CPU has: lengths 0 .. 4*tile+1, in
+// place, guard elements around outputs, special values (NaN, +-Inf, +-0, subnormals).
+#include "test_util.h"
+
+using namespace adjt;
+
+namespace {
+
+constexpr int64_t kMaxLen = 4 * 64 + 1;  // 4 x the widest unrolled tile (64 floats) + 1
+
+// Tolerance of a tier against the reference: the reference is the C library, the tiers use their own
+// polynomials, so transcendental results may differ by a few units in the last place.
+template <class T> double tol() { return sizeof(T) == 4 ? 2.5e-7 : 4e-15; }
+
+template <class T> void check_unary(int op) {
+  const auto& ref = adj::typed<T>(ref_tier());
+  std::mt19937_64 rng(1234 + op);
+  for (const adj::KernelTable* tier : runnable_tiers()) {
+    const auto& k = adj::typed<T>(*tier);
+    SCOPED_TRACE(k.unary_name[op]);
+    for (int64_t n = 0; n <= kMaxLen; ++n) {
+      std::vector<T> x = random_values<T>(rng, n);
+      std::vector<T> want(static_cast<size_t>(n));
+      ref.unary[op](n, x.data(), want.data());
+      Guarded<T> y(n);
+      k.unary[op](n, x.data(), y.data());
+      ASSERT_TRUE(y.guards_intact()) << "n=" << n;
+      for (int64_t i = 0; i < n; ++i)
+        ASSERT_TRUE(close(y.data()[i], want[i], tol<T>()))
+            << "n=" << n << " i=" << i << " x=" << show(x[i]) << " got=" << show(y.data()[i]) << " want=" << show(want[i]);
+      // in place
+      std::vector<T> inplace = x;
+      k.unary[op](n, inplace.data(), inplace.data());
+      for (int64_t i = 0; i < n; ++i) ASSERT_TRUE(close(inplace[i], want[i], tol<T>())) << "in place, i=" << i;
+
+      // backward: y is the reference forward output; x / y are passed as NULL when not read
+      std::vector<T> gy = random_values<T>(rng, n, 3.0, false);
+      std::vector<T> gwant(static_cast<size_t>(n));
+      ref.unary_bwd[op](n, x.data(), want.data(), gy.data(), gwant.data());
+      Guarded<T> gx(n);
+      const bool rx = op == ADJ_UNARY_ABS || op == ADJ_UNARY_LOG || op == ADJ_UNARY_SIN || op == ADJ_UNARY_COS ||
+                      op == ADJ_UNARY_RELU || op == ADJ_UNARY_SOFTPLUS;
+      const bool ry = op == ADJ_UNARY_EXP || op == ADJ_UNARY_SQRT || op == ADJ_UNARY_TANH || op == ADJ_UNARY_SIGMOID;
+      k.unary_bwd[op](n, rx ? x.data() : nullptr, ry ? want.data() : nullptr, gy.data(), gx.data());
+      ASSERT_TRUE(gx.guards_intact()) << "bwd n=" << n;
+      auto bclose = [&](T got, T want, T g) {
+        return close(got, want, tol<T>()) ||
+               std::fabs(static_cast<double>(got) - want) <= 4 * std::numeric_limits<T>::epsilon() * std::fabs(g);
+      };
+      for (int64_t i = 0; i < n; ++i)
+        ASSERT_TRUE(bclose(gx.data()[i], gwant[i], gy[i]))
+            << k.unary_bwd_name[op] << " n=" << n << " i=" << i << " x=" << show(x[i]) << " gy=" << show(gy[i])
+            << " got=" << show(gx.data()[i]) << " want=" << show(gwant[i]);
+      // gx == gy in place
+      std::vector<T> g2 = gy;
+      k.unary_bwd[op](n, rx ? x.data() : nullptr, ry ? want.data() : nullptr, g2.data(), g2.data());
+      for (int64_t i = 0; i < n; ++i) ASSERT_TRUE(bclose(g2[i], gwant[i], gy[i])) << "bwd in place, i=" << i;
+    }
+    // every special value against every other position in a vector
+    std::vector<T> sp = Specials<T>::values();
+    std::vector<T> want(sp.size()), got(sp.size());
+    ref.unary[op](static_cast<int64_t>(sp.size()), sp.data(), want.data());
+    k.unary[op](static_cast<int64_t>(sp.size()), sp.data(), got.data());
+    for (size_t i = 0; i < sp.size(); ++i)
+      EXPECT_TRUE(close(got[i], want[i], tol<T>())) << "special x=" << show(sp[i]) << " got=" << show(got[i])
+                                                     << " want=" << show(want[i]);
+  }
+}
+
+template <class T> void check_binary(int op) {
+  const auto& ref = adj::typed<T>(ref_tier());
+  std::mt19937_64 rng(99 + op);
+  for (const adj::KernelTable* tier : runnable_tiers()) {
+    const auto& k = adj::typed<T>(*tier);
+    SCOPED_TRACE(k.binary_name[op]);
+    // (sa, sb, so): contiguous, broadcast b, broadcast a, generic strided
+    const int64_t patterns[][3] = {{1, 1, 1}, {1, 0, 1}, {0, 1, 1}, {2, 3, 1}, {1, 1, 2}, {0, 0, 1}};
+    for (auto& pat : patterns) {
+      for (int64_t n = 0; n <= kMaxLen; n += (n < 70 ? 1 : 17)) {
+        std::vector<T> a = random_values<T>(rng, n * 3 + 1, 5.0), b = random_values<T>(rng, n * 3 + 1, 5.0);
+        if (op == ADJ_BINARY_MAXIMUM || op == ADJ_BINARY_MINIMUM)
+          for (int64_t i = 0; i < n; i += 5) b[static_cast<size_t>(i * pat[1])] = a[static_cast<size_t>(i * pat[0])];  // ties
+        Guarded<T> want(n * pat[2] + 1), got(n * pat[2] + 1);
+        ref.binary[op](n, a.data(), pat[0], b.data(), pat[1], want.data(), pat[2]);
+        k.binary[op](n, a.data(), pat[0], b.data(), pat[1], got.data(), pat[2]);
+        ASSERT_TRUE(got.guards_intact());
+        for (int64_t i = 0; i < n * pat[2] + 1; ++i)
+          ASSERT_TRUE(close(got.data()[i], want.data()[i], 0.0) ||
+                      (std::isnan(got.data()[i]) && std::isnan(want.data()[i])))
+              << "n=" << n << " i=" << i << " got=" << show(got.data()[i]) << " want=" << show(want.data()[i]);
+        if (pat[0] == 1 && pat[1] == 1 && pat[2] == 1) {
+          std::vector<T> inplace(a.begin(), a.begin() + n);
+          k.binary[op](n, inplace.data(), 1, b.data(), 1, inplace.data(), 1);
+          for (int64_t i = 0; i < n; ++i) ASSERT_TRUE(close(inplace[i], want.data()[i], 0.0)) << "in place";
+        }
+      }
+    }
+  }
+}
+
+template <class T> void check_reduce(int op) {
+  const auto& ref = adj::typed<T>(ref_tier());
+  std::mt19937_64 rng(7 + op);
+  for (const adj::KernelTable* tier : runnable_tiers()) {
+    const auto& k = adj::typed<T>(*tier);
+    SCOPED_TRACE(k.reduce_name[op]);
+    for (int64_t stride : {1, 3}) {
+      for (int64_t n = 1; n <= kMaxLen; ++n) {
+        for (int variant = 0; variant < 3; ++variant) {
+          std::vector<T> x = random_values<T>(rng, n * stride, 10.0, variant == 2);
+          if (variant == 1) x[static_cast<size_t>((n / 2) * stride)] = x[0];  // a tie with the first element
+          T wv = 0, gv = 0;
+          int64_t wi = -1, gi = -1;
+          ref.reduce[op](n, x.data(), stride, &wv, &wi);
+          k.reduce[op](n, x.data(), stride, &gv, &gi);
+          if (op == ADJ_REDUCE_SUM) {
+            double mag = 0;
+            for (int64_t i = 0; i < n; ++i) mag += std::fabs(static_cast<double>(x[static_cast<size_t>(i * stride)]));
+            bool has_nan = false, huge = false;
+            for (int64_t i = 0; i < n; ++i) {
+              const T v = x[static_cast<size_t>(i * stride)];
+              has_nan |= std::isnan(v);
+              huge |= std::fabs(v) >= std::numeric_limits<T>::max() / 4;  // includes inf: order decides overflow
+            }
+            if (has_nan) ASSERT_TRUE(std::isnan(gv)) << "n=" << n;
+            else if (!huge) ASSERT_LE(std::fabs(static_cast<double>(gv) - wv), 4 * n * std::numeric_limits<T>::epsilon() * mag)
+                << "n=" << n;
+          } else {
+            ASSERT_EQ(gi, wi) << "n=" << n << " stride=" << stride;
+            ASSERT_TRUE(close(gv, wv, 0.0)) << "n=" << n;
+          }
+        }
+      }
+    }
+  }
+}
+
+template <class T> void check_rows(int op) {
+  const auto& ref = adj::typed<T>(ref_tier());
+  std::mt19937_64 rng(31 + op);
+  const double t = sizeof(T) == 4 ? 2e-5 : 1e-12;
+  for (const adj::KernelTable* tier : runnable_tiers()) {
+    const auto& k = adj::typed<T>(*tier);
+    SCOPED_TRACE(k.row_name[op]);
+    for (int64_t cols = 0; cols <= kMaxLen; cols += (cols < 70 ? 1 : 13)) {
+      const int64_t rows = 3;
+      std::vector<T> x = random_values<T>(rng, rows * cols, 8.0, false, false);
+      if (cols > 2) {
+        x[1] = -INFINITY;                                   // row 0 holds a -inf
+        for (int64_t j = 0; j < cols; ++j) x[static_cast<size_t>(2 * cols + j)] = -INFINITY;  // row 2: all -inf
+      }
+      const int64_t ycount = op == ADJ_ROW_LOGSUMEXP ? rows : rows * cols;
+      std::vector<T> want(static_cast<size_t>(ycount));
+      Guarded<T> got(ycount);
+      ref.row[op](rows, cols, x.data(), want.data());
+      k.row[op](rows, cols, x.data(), got.data());
+      ASSERT_TRUE(got.guards_intact());
+      for (int64_t i = 0; i < ycount; ++i)
+        ASSERT_TRUE(close(got.data()[i], want[i], t) || std::fabs(got.data()[i] - want[i]) < t)
+            << "cols=" << cols << " i=" << i << " got=" << show(got.data()[i]) << " want=" << show(want[i]);
+      // backward (finite rows only)
+      std::vector<T> xf = random_values<T>(rng, rows * cols, 4.0, false, false);
+      std::vector<T> yf(static_cast<size_t>(ycount));
+      ref.row[op](rows, cols, xf.data(), yf.data());
+      std::vector<T> gy = random_values<T>(rng, ycount, 2.0, false, false);
+      std::vector<T> gwant(static_cast<size_t>(rows * cols));
+      Guarded<T> ggot(rows * cols);
+      ref.row_bwd[op](rows, cols, xf.data(), yf.data(), gy.data(), gwant.data());
+      k.row_bwd[op](rows, cols, op == ADJ_ROW_LOGSUMEXP ? xf.data() : nullptr, yf.data(), gy.data(), ggot.data());
+      ASSERT_TRUE(ggot.guards_intact());
+      for (int64_t i = 0; i < rows * cols; ++i)
+        ASSERT_NEAR(ggot.data()[i], gwant[i], t * (1 + std::fabs(gwant[i]))) << "bwd cols=" << cols << " i=" << i;
+    }
+  }
+}
+
+}  // namespace
+
+#define ADJ_TEST_UNARY(dt, OP, name) \
+  TEST(KernelsUnary, name) { check_unary<ADJ_T_##dt>(ADJ_UNARY_##OP); }
+ADJ_FOR_EACH_DTYPE_FAMILY(ADJ_UNARY_KERNELS, ADJ_TEST_UNARY, __vs_ref)
+
+#define ADJ_TEST_BINARY(dt, OP, name) \
+  TEST(KernelsBinary, name) { check_binary<ADJ_T_##dt>(ADJ_BINARY_##OP); }
+ADJ_FOR_EACH_DTYPE_FAMILY(ADJ_BINARY_KERNELS, ADJ_TEST_BINARY, __vs_ref)
+
+#define ADJ_TEST_REDUCE(dt, OP, name) \
+  TEST(KernelsReduce, name) { check_reduce<ADJ_T_##dt>(ADJ_REDUCE_##OP); }
+ADJ_FOR_EACH_DTYPE_FAMILY(ADJ_REDUCE_KERNELS, ADJ_TEST_REDUCE, __vs_ref)
+
+#define ADJ_TEST_ROW(dt, OP, name) \
+  TEST(KernelsRow, name) { check_rows<ADJ_T_##dt>(ADJ_ROW_##OP); }
+ADJ_FOR_EACH_DTYPE_FAMILY(ADJ_ROW_KERNELS, ADJ_TEST_ROW, __vs_ref)
+
+template <class T> void check_fill_cast() {
+  std::mt19937_64 rng(5);
+  for (const adj::KernelTable* tier : runnable_tiers()) {
+    const auto& k = adj::typed<T>(*tier);
+    SCOPED_TRACE(k.fill_name);
+    for (int64_t n = 0; n <= kMaxLen; ++n) {
+      Guarded<T> y(n);
+      k.fill(n, T(2.5), y.data());
+      ASSERT_TRUE(y.guards_intact());
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(y.data()[i], T(2.5));
+      std::vector<T> x = random_values<T>(rng, n, 1e3);
+      using U = std::conditional_t<std::is_same_v<T, float>, double, float>;
+      Guarded<U> out(n);
+      k.cast(n, x.data(), out.data());
+      ASSERT_TRUE(out.guards_intact());
+      for (int64_t i = 0; i < n; ++i) {
+        const U want = static_cast<U>(x[static_cast<size_t>(i)]);
+        ASSERT_TRUE(std::memcmp(&want, &out.data()[i], sizeof(U)) == 0 || (std::isnan(want) && std::isnan(out.data()[i])))
+            << k.cast_name << " i=" << i;
+      }
+    }
+  }
+}
+TEST(KernelsMemory, f32_fill_and_cast) { check_fill_cast<float>(); }
+TEST(KernelsMemory, f64_fill_and_cast) { check_fill_cast<double>(); }
+
+TEST(KernelList, EveryTierHasEveryKernel) {
+  for (const adj::KernelTable* t : runnable_tiers()) {
+    for (int op = 0; op < ADJ_UNARY_OP_COUNT; ++op) {
+      EXPECT_NE(t->f32.unary[op], nullptr);
+      EXPECT_NE(t->f64.unary_bwd[op], nullptr);
+      EXPECT_NE(std::string(t->f32.unary_name[op]).find(std::string("__") + (t->isa == ADJ_ISA_SCALAR ? "ref" : t->isa_name)),
+                std::string::npos);
+    }
+    EXPECT_NE(t->f32.gemm, nullptr);
+    EXPECT_NE(t->f64.gemm, nullptr);
+    std::printf("[ tier %-6s ] gemm kernels: %s, %s\n", t->isa_name, t->f32.gemm_name, t->f64.gemm_name);
+  }
+}
