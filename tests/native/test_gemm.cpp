@@ -1,0 +1,93 @@
+// GEMM by the BLIS residual test: for a random vector t, ||C t - (beta C0 t + alpha op(A) (op(B) t))||
+// must be small relative to the magnitudes involved; no second GEMM is trusted as the reference.
+#include "test_util.h"
+
+using namespace adjt;
+
+namespace {
+
+template <class T>
+void residual_case(const adj::TypedKernels<T>& k, std::mt19937_64& rng, bool ta, bool tb, int64_t m, int64_t n,
+                   int64_t kk, T alpha, T beta, bool nan_c) {
+  std::uniform_real_distribution<double> u(-1, 1);
+  const int64_t lda = (ta ? m : kk) + 3, ldb = (tb ? kk : n) + 1, ldc = n + 2;
+  std::vector<T> a(static_cast<size_t>((ta ? kk : m) * lda)), b(static_cast<size_t>((tb ? n : kk) * ldb));
+  for (auto& x : a) x = static_cast<T>(u(rng));
+  for (auto& x : b) x = static_cast<T>(u(rng));
+  Guarded<T> c(m * ldc);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < ldc; ++j)
+      c.data()[i * ldc + j] = j < n ? (nan_c ? T(NAN) : static_cast<T>(u(rng))) : T(777);  // padding: untouched
+  std::vector<T> c0(c.data(), c.data() + m * ldc);
+  k.gemm(ta, tb, m, n, kk, alpha, a.data(), lda, b.data(), ldb, beta, c.data(), ldc);
+  ASSERT_TRUE(c.guards_intact());
+  std::vector<double> t(static_cast<size_t>(n)), bt(static_cast<size_t>(kk), 0.0);
+  for (auto& x : t) x = u(rng);
+  auto A = [&](int64_t i, int64_t p) { return static_cast<double>(ta ? a[p * lda + i] : a[i * lda + p]); };
+  auto B = [&](int64_t p, int64_t j) { return static_cast<double>(tb ? b[j * ldb + p] : b[p * ldb + j]); };
+  for (int64_t p = 0; p < kk; ++p)
+    for (int64_t j = 0; j < n; ++j) bt[p] += B(p, j) * t[j];
+  double worst = 0, scale = 1e-300;
+  for (int64_t i = 0; i < m; ++i) {
+    double ct = 0, c0t = 0, abt = 0, mag = 0;
+    for (int64_t j = 0; j < n; ++j) {
+      const T cij = c.data()[i * ldc + j];
+      ASSERT_FALSE(std::isnan(cij)) << "NaN leaked from C with beta=" << beta;
+      ct += cij * t[j];
+      if (beta != T(0)) c0t += c0[static_cast<size_t>(i * ldc + j)] * t[j];
+      mag += std::fabs(static_cast<double>(cij));
+    }
+    for (int64_t p = 0; p < kk; ++p) abt += A(i, p) * bt[p];
+    for (int64_t j = n; j < ldc; ++j) ASSERT_EQ(c.data()[i * ldc + j], T(777)) << "wrote past n";
+    worst = std::max(worst, std::fabs(ct - (beta * c0t + alpha * abt)));
+    scale = std::max(scale, mag + std::fabs(alpha) * kk * n);
+  }
+  const double eps = std::numeric_limits<T>::epsilon();
+  EXPECT_LE(worst / scale, 8 * eps * std::sqrt(static_cast<double>(kk + 1)))
+      << "ta=" << ta << " tb=" << tb << " m=" << m << " n=" << n << " k=" << kk << " alpha=" << alpha << " beta=" << beta;
+}
+
+template <class T> void gemm_suite() {
+  std::mt19937_64 rng(42);
+  const int64_t sizes[] = {1, 2, 3, 5, 7, 13, 17, 31, 37, 64, 97, 131, 263};
+  for (const adj::KernelTable* tier : runnable_tiers()) {
+    const auto& k = adj::typed<T>(*tier);
+    SCOPED_TRACE(k.gemm_name);
+    std::uniform_int_distribution<int> pick(0, 12);
+    for (int trial = 0; trial < 60; ++trial) {
+      const int64_t m = sizes[pick(rng)], n = sizes[pick(rng)], kk = sizes[pick(rng)];
+      for (int ta = 0; ta < 2; ++ta)
+        for (int tb = 0; tb < 2; ++tb) {
+          const T alphas[] = {T(1), T(-0.5), T(2.25)};
+          const T betas[] = {T(0), T(1), T(-1.5)};
+          residual_case<T>(k, rng, ta, tb, m, n, kk, alphas[trial % 3], betas[(trial / 3) % 3], false);
+        }
+      residual_case<T>(k, rng, trial & 1, trial & 2, m, n, kk, T(1), T(0), true);  // beta=0 never reads C
+    }
+    // Beyond one cache block in every dimension.
+    residual_case<T>(k, rng, false, false, 300, 4200, 600, T(1), T(0.5), false);
+    residual_case<T>(k, rng, true, true, 250, 70, 530, T(-1), T(0), true);
+  }
+}
+
+}  // namespace
+
+TEST(Gemm, f32_residual_all_tiers) { gemm_suite<float>(); }
+TEST(Gemm, f64_residual_all_tiers) { gemm_suite<double>(); }
+
+TEST(Gemm, ApiAlphaZeroAndKZeroScaleC) {
+  for_each_isa([](adj_isa) {
+    double a[4] = {1, 2, 3, 4}, b[4] = {1, 1, 1, 1}, c[4] = {NAN, 1, 2, 3};
+    ASSERT_EQ(adj_gemm(ADJ_F64, 0, 0, 2, 2, 2, 0.0, a, 2, b, 2, 0.0, c, 2), ADJ_OK);
+    for (double v : c) EXPECT_EQ(v, 0.0);
+    double d[4] = {1, 2, 3, 4};
+    ASSERT_EQ(adj_gemm(ADJ_F64, 0, 0, 2, 2, 0, 1.0, nullptr, 1, nullptr, 2, 2.0, d, 2), ADJ_OK);
+    EXPECT_EQ(d[3], 8.0);
+    float fa[6] = {1, 2, 3, 4, 5, 6}, fb[6] = {1, 0, 0, 1, 1, 1}, fc[4];
+    ASSERT_EQ(adj_gemm(ADJ_F32, 0, 0, 2, 2, 3, 1.0, fa, 3, fb, 2, 0.0, fc, 2), ADJ_OK);
+    EXPECT_EQ(fc[0], 4.0f);
+    EXPECT_EQ(fc[1], 5.0f);
+    EXPECT_EQ(fc[2], 10.0f);
+    EXPECT_EQ(fc[3], 11.0f);
+  });
+}
