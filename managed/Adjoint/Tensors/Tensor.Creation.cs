@@ -207,13 +207,13 @@ public sealed unsafe partial class Tensor
     public Tensor To(DType dtype)
     {
         ThrowIfDisposed();
-        return Kernels.Cast(this, dtype);
+        return Ops.Call(Derivatives.Cast, (_dtype, dtype), this);
     }
 
     /// <summary>A contiguous copy that shares no memory with this tensor.</summary>
     public Tensor Clone()
     {
         ThrowIfDisposed();
-        return Kernels.Copy(this);
+        return Ops.Call(Derivatives.Copy, null, this);
     }
 }

@@ -9,7 +9,7 @@ public sealed partial class Tensor
     /// <summary>this[idx] = src[idx], with <paramref name="src"/> broadcast to this shape and converted to this dtype. Returns this.</summary>
     public Tensor CopyFrom(Tensor src)
     {
-        ThrowIfDisposed();
+        CheckInPlace("CopyFrom");
         ArgumentNullException.ThrowIfNull(src);
         src.ThrowIfDisposed();
         Kernels.CopyInto(this, src);
@@ -19,7 +19,7 @@ public sealed partial class Tensor
     /// <summary>Sets every element to <paramref name="value"/>. Returns this.</summary>
     public Tensor FillInPlace(double value)
     {
-        ThrowIfDisposed();
+        CheckInPlace("FillInPlace");
         Kernels.FillInto(this, value);
         return this;
     }
@@ -30,7 +30,7 @@ public sealed partial class Tensor
     /// <summary>this ← this + α·<paramref name="other"/> (other broadcast to this shape, same dtype). Returns this.</summary>
     public Tensor AddInPlace(Tensor other, double alpha = 1)
     {
-        ThrowIfDisposed();
+        CheckInPlace("AddInPlace");
         ArgumentNullException.ThrowIfNull(other);
         other.ThrowIfDisposed();
         Kernels.AddInto(this, other, alpha);
@@ -40,7 +40,7 @@ public sealed partial class Tensor
     /// <summary>this ← this ⊙ <paramref name="other"/> (elementwise, other broadcast to this shape). Returns this.</summary>
     public Tensor MulInPlace(Tensor other)
     {
-        ThrowIfDisposed();
+        CheckInPlace("MulInPlace");
         ArgumentNullException.ThrowIfNull(other);
         other.ThrowIfDisposed();
         Kernels.BinaryInto(BinaryOp.Mul, this, other, "MulInPlace");
@@ -50,8 +50,19 @@ public sealed partial class Tensor
     /// <summary>this ← this · <paramref name="factor"/>. Returns this.</summary>
     public Tensor MulInPlace(double factor)
     {
-        ThrowIfDisposed();
+        CheckInPlace("MulInPlace");
         Kernels.BinaryInto(BinaryOp.Mul, this, factor, "MulInPlace");
         return this;
+    }
+
+    // In-place writes are not recorded on the graph: on a tensor that requires grad they would silently
+    // detach it from its history, so outside NoGrad they are refused (optimizers step under NoGrad).
+    private void CheckInPlace(string op)
+    {
+        ThrowIfDisposed();
+        if (!GradMode.IsEnabled || !RequiresGrad) return;
+        throw new InvalidOperationException(IsLeaf
+            ? $"{op}: a leaf tensor that requires grad (shape {Shapes.Format(_shape)}) cannot be modified in place while gradients are recorded; wrap the update in `using (Autograd.NoGrad())`."
+            : $"{op}: in-place modification of a tensor produced by {GradFn!.Name} (shape {Shapes.Format(_shape)}) is not recorded by autograd; use the out-of-place op, or Detach() first.");
     }
 }

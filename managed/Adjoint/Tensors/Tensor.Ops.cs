@@ -15,26 +15,41 @@ public sealed partial class Tensor
     private Tensor ApplyUnary(UnaryOp op)
     {
         ThrowIfDisposed();
-        return Kernels.Unary(op, this);
+        return Ops.Call(Derivatives.ForUnary(op), null, this);
     }
 
     private static Tensor ApplyBinary(BinaryOp op, Tensor a, Tensor b)
     {
         CheckOperand(a, nameof(a));
         CheckOperand(b, nameof(b));
-        return Kernels.Binary(op, a, b);
+        return Ops.Call(Derivatives.ForBinary(op), null, a, b);
     }
 
     private static Tensor ApplyBinary(BinaryOp op, Tensor a, double b)
     {
         CheckOperand(a, nameof(a));
-        return Kernels.Binary(op, a, b);
+        return op switch
+        {
+            BinaryOp.Add => Ops.Call(Derivatives.AddScalar, b, a),
+            BinaryOp.Sub => Ops.Call(Derivatives.AddScalar, -b, a),
+            BinaryOp.Mul => Ops.Call(Derivatives.MulScalar, b, a),
+            BinaryOp.Div => Ops.Call(Derivatives.DivScalar, b, a),
+            BinaryOp.Pow => Ops.Call(Derivatives.PowScalar, b, a),
+            _ => Ops.Call(Derivatives.ForBinary(op), null, a, Scalar(b, a.DType)),
+        };
     }
 
     private static Tensor ApplyBinary(BinaryOp op, double a, Tensor b)
     {
         CheckOperand(b, nameof(b));
-        return Kernels.Binary(op, a, b);
+        return op switch
+        {
+            BinaryOp.Add => Ops.Call(Derivatives.AddScalar, a, b),
+            BinaryOp.Sub => Ops.Call(Derivatives.RSubScalar, a, b),
+            BinaryOp.Mul => Ops.Call(Derivatives.MulScalar, a, b),
+            BinaryOp.Div => Ops.Call(Derivatives.RDivScalar, a, b),
+            _ => Ops.Call(Derivatives.ForBinary(op), null, Scalar(a, b.DType), b),
+        };
     }
 
     // ---- elementwise unary ----
@@ -129,7 +144,7 @@ public sealed partial class Tensor
     public Tensor Sum(int[]? axes = null, bool keepDims = false)
     {
         var a = ReduceAxes("Sum", axes);
-        return Kernels.Reduce(ReduceOp.Sum, this, a, keepDims, false, out _);
+        return Ops.Call(Derivatives.Sum, new ReduceAttrs(a, keepDims), this);
     }
 
     /// <summary>Σ over one <paramref name="axis"/> (negative counts from the end).</summary>
@@ -139,7 +154,9 @@ public sealed partial class Tensor
     public Tensor Mean(int[]? axes = null, bool keepDims = false)
     {
         var a = ReduceAxes("Mean", axes);
-        return Kernels.Mean(this, a, keepDims);
+        long n = 1;
+        foreach (int d in a) n *= _shape[d];
+        return Sum(a, keepDims) / n;
     }
 
     /// <summary>The mean over one <paramref name="axis"/>.</summary>
@@ -150,7 +167,7 @@ public sealed partial class Tensor
     {
         var a = ReduceAxes("Max", axes);
         CheckNonEmptyExtremum("Max", a);
-        return Kernels.Reduce(ReduceOp.Max, this, a, keepDims, false, out _);
+        return Ops.Call(Derivatives.Max, new ReduceAttrs(a, keepDims), this);
     }
 
     /// <summary>The largest element along one <paramref name="axis"/>.</summary>
@@ -161,7 +178,7 @@ public sealed partial class Tensor
     {
         var a = ReduceAxes("Min", axes);
         CheckNonEmptyExtremum("Min", a);
-        return Kernels.Reduce(ReduceOp.Min, this, a, keepDims, false, out _);
+        return Ops.Call(Derivatives.Min, new ReduceAttrs(a, keepDims), this);
     }
 
     /// <summary>The smallest element along one <paramref name="axis"/>.</summary>
@@ -175,8 +192,8 @@ public sealed partial class Tensor
     {
         var a = ReduceAxes("MaxWithIndices", [axis]);
         CheckNonEmptyExtremum("MaxWithIndices", a);
-        var values = Kernels.Reduce(ReduceOp.Max, this, a, keepDims, true, out long[]? indices);
-        return (values, indices!);
+        Kernels.Reduce(ReduceOp.Max, this, a, keepDims, true, out long[]? indices).Dispose();
+        return (Max(a, keepDims), indices!);
     }
 
     /// <summary>The smallest element along <paramref name="axis"/> and its index (see <see cref="MaxWithIndices"/>).</summary>
@@ -184,8 +201,8 @@ public sealed partial class Tensor
     {
         var a = ReduceAxes("MinWithIndices", [axis]);
         CheckNonEmptyExtremum("MinWithIndices", a);
-        var values = Kernels.Reduce(ReduceOp.Min, this, a, keepDims, true, out long[]? indices);
-        return (values, indices!);
+        Kernels.Reduce(ReduceOp.Min, this, a, keepDims, true, out long[]? indices).Dispose();
+        return (Min(a, keepDims), indices!);
     }
 
     // ---- row operations ----
@@ -198,14 +215,14 @@ public sealed partial class Tensor
     }
 
     /// <summary>softmax(x)ᵢ = exp(xᵢ − m) / Σⱼ exp(xⱼ − m) along <paramref name="axis"/>, m = maxⱼ xⱼ (stable).</summary>
-    public Tensor Softmax(int axis = -1) => Kernels.RowOp(RowOp.Softmax, this, RowAxis("Softmax", axis));
+    public Tensor Softmax(int axis = -1) => Ops.Call(Derivatives.Softmax, new AxisAttrs(RowAxis("Softmax", axis)), this);
 
     /// <summary>log softmax(x)ᵢ = xᵢ − logsumexp(x) along <paramref name="axis"/>.</summary>
-    public Tensor LogSoftmax(int axis = -1) => Kernels.RowOp(RowOp.LogSoftmax, this, RowAxis("LogSoftmax", axis));
+    public Tensor LogSoftmax(int axis = -1) => Ops.Call(Derivatives.LogSoftmax, new AxisAttrs(RowAxis("LogSoftmax", axis)), this);
 
     /// <summary>log Σⱼ exp(xⱼ) = m + log Σⱼ exp(xⱼ − m) along <paramref name="axis"/>, m = max (−∞ for an empty axis).</summary>
     public Tensor LogSumExp(int axis = -1, bool keepDims = false) =>
-        Kernels.RowOp(RowOp.LogSumExp, this, RowAxis("LogSumExp", axis), keepDims);
+        Ops.Call(Derivatives.LogSumExp, new AxisAttrs(RowAxis("LogSumExp", axis), keepDims), this);
 
     // ---- linear algebra ----
 
@@ -218,6 +235,6 @@ public sealed partial class Tensor
     {
         ThrowIfDisposed();
         CheckOperand(other, nameof(other));
-        return Kernels.MatMul(this, other);
+        return Ops.Call(Derivatives.MatMul, null, this, other);
     }
 }

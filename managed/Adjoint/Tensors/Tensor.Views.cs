@@ -12,7 +12,7 @@ public sealed partial class Tensor
     {
         ThrowIfDisposed();
         var resolved = Shapes.InferShape("Reshape", _shape, _numel, shape);
-        return Kernels.Reshape(this, resolved);
+        return ReshapeTo(resolved);
     }
 
     /// <summary>Like <see cref="Reshape"/> but never copies: throws when the strides do not allow a view.</summary>
@@ -20,8 +20,8 @@ public sealed partial class Tensor
     {
         ThrowIfDisposed();
         var resolved = Shapes.InferShape("View", _shape, _numel, shape);
-        return Kernels.ReshapeView(this, resolved)
-            ?? throw new TensorShapeException($"View: a tensor of shape {Shapes.Format(_shape)} with strides {FormatStrides()} cannot be viewed as {Shapes.Format(resolved)} without a copy; use Reshape.");
+        if (Shapes.ViewStrides(_shape, _strides, resolved) is not null) return ReshapeTo(resolved);
+        throw new TensorShapeException($"View: a tensor of shape {Shapes.Format(_shape)} with strides {FormatStrides()} cannot be viewed as {Shapes.Format(resolved)} without a copy; use Reshape.");
     }
 
     /// <summary>Swaps dimensions <paramref name="dim0"/> and <paramref name="dim1"/> (negative values count from the end).</summary>
@@ -30,7 +30,7 @@ public sealed partial class Tensor
         ThrowIfDisposed();
         int d0 = Shapes.NormalizeAxis("Transpose", dim0, _shape.Length, nameof(dim0));
         int d1 = Shapes.NormalizeAxis("Transpose", dim1, _shape.Length, nameof(dim1));
-        return Kernels.Transpose(this, d0, d1);
+        return Ops.Call(Derivatives.Transpose, (d0, d1), this);
     }
 
     /// <summary>The transpose of a 2-D tensor (Xᵀ[i, j] = X[j, i]) as a view.</summary>
@@ -41,7 +41,7 @@ public sealed partial class Tensor
             ThrowIfDisposed();
             if (_shape.Length != 2)
                 throw new InvalidOperationException($"T: only defined for 2-D tensors, got shape {Shapes.Format(_shape)}; use Transpose or Permute.");
-            return Kernels.Transpose(this, 0, 1);
+            return Ops.Call(Derivatives.Transpose, (0, 1), this);
         }
     }
 
@@ -62,7 +62,7 @@ public sealed partial class Tensor
             seen[d] = true;
             normalized[i] = d;
         }
-        return Kernels.Permute(this, normalized);
+        return Ops.Call(Derivatives.Permute, normalized, this);
     }
 
     /// <summary>Elements <paramref name="start"/> … start + length − 1 along <paramref name="dim"/> (negative start counts from the end).</summary>
@@ -76,7 +76,7 @@ public sealed partial class Tensor
             throw new ArgumentOutOfRangeException(nameof(start), start, $"Narrow: start {start} is out of range for dimension {dim} of size {size} (shape {Shapes.Format(_shape)}).");
         if (length < 0 || s + (long)length > size)
             throw new ArgumentOutOfRangeException(nameof(length), length, $"Narrow: start {start} + length {length} exceeds dimension {dim} of size {size} (shape {Shapes.Format(_shape)}).");
-        return Kernels.Narrow(this, d, s, length);
+        return Ops.Call(Derivatives.Narrow, (d, s, length), this);
     }
 
     /// <summary>The slice at <paramref name="index"/> along <paramref name="dim"/>, with that dimension removed.</summary>
@@ -88,7 +88,10 @@ public sealed partial class Tensor
         int i = index < 0 ? index + size : index;
         if (i < 0 || i >= size)
             throw new ArgumentOutOfRangeException(nameof(index), index, $"Select: index {index} is out of range for dimension {dim} of size {size} (shape {Shapes.Format(_shape)}).");
-        return Kernels.Select(this, d, i);
+        var slice = Ops.Call(Derivatives.Narrow, (d, i, 1), this);
+        var shape = new int[_shape.Length - 1];
+        for (int k = 0, j = 0; k < _shape.Length; k++) if (k != d) shape[j++] = _shape[k];
+        return slice.ReshapeTo(shape);
     }
 
     /// <summary>
@@ -98,14 +101,14 @@ public sealed partial class Tensor
     public Tensor Expand(params int[] shape)
     {
         ThrowIfDisposed();
-        return Kernels.Expand(this, ExpandShape("Expand", shape));
+        return Ops.Call(Derivatives.Expand, ExpandShape("Expand", shape), this);
     }
 
     /// <summary>Same as <see cref="Expand"/>: the view of this tensor broadcast to <paramref name="shape"/>.</summary>
     public Tensor BroadcastTo(int[] shape)
     {
         ThrowIfDisposed();
-        return Kernels.Expand(this, ExpandShape("BroadcastTo", shape));
+        return Ops.Call(Derivatives.Expand, ExpandShape("BroadcastTo", shape), this);
     }
 
     private int[] ExpandShape(string op, int[] shape)
@@ -132,24 +135,17 @@ public sealed partial class Tensor
     {
         ThrowIfDisposed();
         int d = Shapes.NormalizeAxis("Squeeze", dim, _shape.Length, nameof(dim));
-        return _shape[d] == 1 ? Kernels.Squeeze(this, d) : Kernels.View(this, _shape, _strides, _offset);
+        if (_shape[d] != 1) return ReshapeTo(_shape);
+        var shape = new int[_shape.Length - 1];
+        for (int k = 0, j = 0; k < _shape.Length; k++) if (k != d) shape[j++] = _shape[k];
+        return ReshapeTo(shape);
     }
 
     /// <summary>Removes every dimension of size 1.</summary>
     public Tensor Squeeze()
     {
         ThrowIfDisposed();
-        int kept = 0;
-        foreach (int s in _shape) if (s != 1) kept++;
-        var shape = new int[kept];
-        var strides = new long[kept];
-        for (int i = 0, j = 0; i < _shape.Length; i++)
-            if (_shape[i] != 1)
-            {
-                shape[j] = _shape[i];
-                strides[j++] = _strides[i];
-            }
-        return Kernels.View(this, shape, strides, _offset);
+        return ReshapeTo(_shape.Where(s => s != 1).ToArray());
     }
 
     /// <summary>Inserts a dimension of size 1 at <paramref name="dim"/> (in [-rank-1, rank]).</summary>
@@ -159,14 +155,16 @@ public sealed partial class Tensor
         int d = Shapes.NormalizeAxis("Unsqueeze", dim, _shape.Length + 1, nameof(dim));
         if (_shape.Length + 1 > Shapes.MaxRank)
             throw new TensorShapeException($"Unsqueeze: rank would exceed {Shapes.MaxRank} (shape {Shapes.Format(_shape)}).");
-        return Kernels.Unsqueeze(this, d);
+        var shape = new int[_shape.Length + 1];
+        for (int k = 0, j = 0; k < shape.Length; k++) shape[k] = k == d ? 1 : _shape[j++];
+        return ReshapeTo(shape);
     }
 
     /// <summary>The elements as a 1-D tensor (a view when possible, see <see cref="Reshape"/>); a 0-d tensor becomes shape [1].</summary>
     public Tensor Flatten()
     {
         ThrowIfDisposed();
-        return Kernels.Reshape(this, [checked((int)_numel)]);
+        return ReshapeTo([checked((int)_numel)]);
     }
 
     /// <summary>
@@ -177,8 +175,11 @@ public sealed partial class Tensor
     public Tensor Contiguous()
     {
         ThrowIfDisposed();
-        return Kernels.Contiguous(this);
+        return Ops.Call(IsContiguous ? Derivatives.Alias : Derivatives.Copy, null, this);
     }
+
+    /// <summary>Reshape to an already validated shape, through the derivative table.</summary>
+    private Tensor ReshapeTo(int[] shape) => Ops.Call(Derivatives.Reshape, shape, this);
 
     /// <summary>True when <paramref name="other"/> views the same storage as this tensor (they see each other's writes).</summary>
     public bool SharesStorageWith(Tensor other)

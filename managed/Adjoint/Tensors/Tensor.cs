@@ -38,6 +38,7 @@ public sealed unsafe partial class Tensor : IDisposable
         _dtype = storage.DType;
         Interlocked.Increment(ref _liveCount);
         if (register) TensorScope.Track(this);
+        if (GradMode.IsInference) IsInference = true;
     }
 
     /// <summary>Finalizer: releases the storage reference of a tensor nobody disposed.</summary>

@@ -1,0 +1,457 @@
+using Adjoint.Interop;
+
+// Rules refer to other rows (a VJP calls the op it transposes). The lambdas run only after every static field
+// is initialised, so the compiler's may-be-null warning about those references does not apply here.
+#pragma warning disable CS8604
+
+namespace Adjoint;
+
+/// <summary>Attributes of a reduction: the normalized, sorted axes and whether reduced dims are kept.</summary>
+internal sealed record ReduceAttrs(int[] Axes, bool KeepDims);
+
+/// <summary>Attributes of a one-axis op (softmax, log-softmax, logsumexp, concat).</summary>
+internal sealed record AxisAttrs(int Axis, bool KeepDims = true);
+
+/// <summary>
+/// The derivative table: every differentiable primitive of Adjoint, one row each, holding its forward kernel,
+/// its VJP (reverse mode) and its JVP (forward mode). In the elementwise rows the single expression v·f′ gives
+/// both rules. Rules are written with differentiable tensor ops, so <c>createGraph</c> works for every row;
+/// <c>fused</c> names a native backward kernel used when no graph is being created.
+/// A test enumerates this class by reflection and gradchecks every row (see Note [Table coverage]).
+/// </summary>
+internal static class Derivatives
+{
+    // ---- elementwise unary: chain(x, y, v) = v·f′(x) ------------------------------------------------------
+
+    public static readonly OpRow Neg = OpRow.Linear("Neg", (i, _) => Kernels.Unary(UnaryOp.Neg, i[0]),
+        (t, _) => -t[0], (_, g) => [-g[0]!]);
+
+    public static readonly OpRow Abs = Unary("Abs", UnaryOp.Abs, Saves.Input0, (x, _, v) => v * x!.Sign());
+    public static readonly OpRow Exp = Unary("Exp", UnaryOp.Exp, Saves.Output, (_, y, v) => v * y!);
+    public static readonly OpRow Log = Unary("Log", UnaryOp.Log, Saves.Input0, (x, _, v) => v / x!);
+    public static readonly OpRow Sqrt = Unary("Sqrt", UnaryOp.Sqrt, Saves.Output, (_, y, v) => v / (y! * 2.0));
+    public static readonly OpRow Sin = Unary("Sin", UnaryOp.Sin, Saves.Input0, (x, _, v) => v * x!.Cos());
+    public static readonly OpRow Cos = Unary("Cos", UnaryOp.Cos, Saves.Input0, (x, _, v) => -(v * x!.Sin()));
+    public static readonly OpRow Tanh = Unary("Tanh", UnaryOp.Tanh, Saves.Output, (_, y, v) => v * (1.0 - y! * y!));
+    public static readonly OpRow Sigmoid = Unary("Sigmoid", UnaryOp.Sigmoid, Saves.Output, (_, y, v) => v * (y! * (1.0 - y!)));
+    // relu′(0) = 0: the step is 1 only where x > 0.
+    public static readonly OpRow Relu = Unary("Relu", UnaryOp.Relu, Saves.Input0, (x, _, v) => v * x!.Step());
+    public static readonly OpRow Softplus = Unary("Softplus", UnaryOp.Softplus, Saves.Input0, (x, _, v) => v * x!.Sigmoid());
+
+    // ---- piecewise-constant helpers: no gradient, no node ------------------------------------------------
+
+    /// <summary>sign(x) ∈ {−1, 0, 1} (0 at ±0, NaN stays NaN); derivative 0 almost everywhere.</summary>
+    public static readonly OpRow Sign = Constant("Sign", (i, _) => ExtraKernels.Sign(i[0]));
+
+    /// <summary>1 where x &gt; 0, else 0.</summary>
+    public static readonly OpRow Step = Constant("Step", (i, _) => ExtraKernels.Step(i[0]));
+
+    /// <summary>Round half to even; derivative 0 almost everywhere.</summary>
+    public static readonly OpRow Round = Constant("Round", (i, _) => ExtraKernels.Round(i[0]));
+
+    /// <summary>Elementwise comparison giving 1 or 0 (NaN compares false), broadcasting.</summary>
+    public static readonly OpRow Compare = Constant("Compare", (i, a) => ExtraKernels.Compare((CompareOp)a!, i[0], i[1]));
+
+    // ---- elementwise binary: chainA(a, b, y, v) = v·∂f/∂a, chainB = v·∂f/∂b ------------------------------
+
+    public static readonly OpRow Add = Binary("Add", BinaryOp.Add, Saves.Nothing, (_, _, _, v) => v, (_, _, _, v) => v);
+    public static readonly OpRow Sub = Binary("Sub", BinaryOp.Sub, Saves.Nothing, (_, _, _, v) => v, (_, _, _, v) => -v);
+    public static readonly OpRow Mul = Binary("Mul", BinaryOp.Mul, Saves.Input0 | Saves.Input1, (_, b, _, v) => v * b!, (a, _, _, v) => v * a!);
+    public static readonly OpRow Div = Binary("Div", BinaryOp.Div, Saves.Input0 | Saves.Input1,
+        (_, b, _, v) => v / b!, (a, b, _, v) => -(v * a! / (b! * b!)));
+
+    // ∂(aᵇ)/∂b = aᵇ·ln a, taken as 0 where a = 0 (the limit from a > 0 when b > 0), as PyTorch does.
+    public static readonly OpRow Pow = Binary("Pow", BinaryOp.Pow, Saves.Input0 | Saves.Input1 | Saves.Output,
+        (a, b, _, v) => v * b! * a!.Pow(b! - 1.0),
+        (a, _, y, v) => (v * y! * a!.Log()).MaskedFill(a!.Eq(0.0), 0.0));
+
+    // At a tie the gradient is split evenly between a and b: the mean of the one-sided derivatives, which is
+    // also what a central difference measures there.
+    public static readonly OpRow Maximum = Binary("Maximum", BinaryOp.Maximum, Saves.Input0 | Saves.Input1,
+        (a, b, _, v) => v * TieSplit(a!, b!), (a, b, _, v) => v * TieSplit(b!, a!));
+
+    public static readonly OpRow Minimum = Binary("Minimum", BinaryOp.Minimum, Saves.Input0 | Saves.Input1,
+        (a, b, _, v) => v * TieSplit(b!, a!), (a, b, _, v) => v * TieSplit(a!, b!));
+
+    /// <summary>1 where a &gt; b, ½ where a = b, 0 where a &lt; b.</summary>
+    private static Tensor TieSplit(Tensor a, Tensor b) => a.Gt(b) + a.Eq(b) * 0.5;
+
+    // ---- ops with a scalar attribute ---------------------------------------------------------------------
+
+    public static readonly OpRow AddScalar = OpRow.Linear("AddScalar", (i, c) => Kernels.Binary(BinaryOp.Add, i[0], (double)c!),
+        (t, _) => t[0], (_, g) => [g[0]]);
+
+    public static readonly OpRow MulScalar = OpRow.Linear("MulScalar", (i, c) => Kernels.Binary(BinaryOp.Mul, i[0], (double)c!),
+        (t, c) => t[0] * (double)c!, (ctx, g) => [g[0]! * ctx.Attr<double>()]);
+
+    public static readonly OpRow DivScalar = OpRow.Linear("DivScalar", (i, c) => Kernels.Binary(BinaryOp.Div, i[0], (double)c!),
+        (t, c) => t[0] / (double)c!, (ctx, g) => [g[0]! / ctx.Attr<double>()]);
+
+    /// <summary>c − x.</summary>
+    public static readonly OpRow RSubScalar = OpRow.Linear("RSubScalar", (i, c) => Kernels.Binary(BinaryOp.Sub, (double)c!, i[0]),
+        (t, _) => -t[0], (_, g) => [-g[0]!]);
+
+    /// <summary>c / x.</summary>
+    public static readonly OpRow RDivScalar = OpRow.Elementwise("RDivScalar", (i, c) => Kernels.Binary(BinaryOp.Div, (double)c!, i[0]),
+        Saves.Input0 | Saves.Output, (x, y, v) => -(v * y! / x!));
+
+    /// <summary>xᶜ for a constant c.</summary>
+    public static readonly OpRow PowScalar = new()
+    {
+        Name = "PowScalar",
+        Forward = (i, c) => Kernels.Binary(BinaryOp.Pow, i[0], (double)c!),
+        Saves = Saves.Input0,
+        Vjp = (ctx, g) => [PowScalarChain(ctx.Input(0), ctx.Attr<double>(), g[0]!)],
+        Jvp = (ctx, t) => t[0] is null ? null : PowScalarChain(ctx.Inputs[0], ctx.Attr<double>(), t[0]!),
+    };
+
+    private static Tensor PowScalarChain(Tensor x, double c, Tensor v) =>
+        c == 0 ? v * 0.0 : c == 1 ? v : c == 2 ? v * x * 2.0 : v * x.Pow(c - 1) * c;
+
+    /// <summary>clamp(x, lo, hi); the gradient passes where lo ≤ x ≤ hi (bounds inclusive, as PyTorch).</summary>
+    public static readonly OpRow Clamp = new()
+    {
+        Name = "Clamp",
+        Forward = (i, a) => ExtraKernels.Clamp(i[0], ((double, double))a!),
+        Saves = Saves.Input0,
+        Vjp = (ctx, g) => [g[0]! * ClampMask(ctx.Input(0), ctx.Attr<(double, double)>())],
+        Jvp = (ctx, t) => t[0] is null ? null : t[0]! * ClampMask(ctx.Inputs[0], ctx.Attr<(double, double)>()),
+    };
+
+    private static Tensor ClampMask(Tensor x, (double Lo, double Hi) r) => x.Ge(r.Lo) * x.Le(r.Hi);
+
+    // ---- selection ---------------------------------------------------------------------------------------
+
+    /// <summary>where(cond, a, b); cond (attribute) is a 0/1 mask, not differentiated.</summary>
+    public static readonly OpRow Where = new()
+    {
+        Name = "Where",
+        Forward = (i, c) => ExtraKernels.Where((Tensor)c!, i[0], i[1]),
+        Saves = Saves.Nothing,
+        Vjp = (ctx, g) =>
+        [
+            ctx.NeedsInputGrad(0) ? ctx.SumToInput(Ops.Call(Where, ctx.Attrs, g[0]!, Tensor.Scalar(0, g[0]!.DType)), 0) : null,
+            ctx.NeedsInputGrad(1) ? ctx.SumToInput(Ops.Call(Where, ctx.Attrs, Tensor.Scalar(0, g[0]!.DType), g[0]!), 1) : null,
+        ],
+        Jvp = (ctx, t) => t[0] is null && t[1] is null ? null
+            : Ops.Call(Where, ctx.Attrs, t[0] ?? Tensor.ZerosLike(ctx.Inputs[0]), t[1] ?? Tensor.ZerosLike(ctx.Inputs[1])),
+    };
+
+    // ---- reductions --------------------------------------------------------------------------------------
+
+    public static readonly OpRow Sum = OpRow.Linear("Sum", (i, a) => Kernels.Reduce(ReduceOp.Sum, i[0], ((ReduceAttrs)a!).Axes, ((ReduceAttrs)a!).KeepDims, false, out _),
+        (t, a) => Ops.Call(Sum, a, t[0]),
+        (ctx, g) => [ExpandReduced(g[0]!, ctx.Attr<ReduceAttrs>(), ctx.InputShape(0))]);
+
+    public static readonly OpRow Max = Extremum("Max", ReduceOp.Max);
+    public static readonly OpRow Min = Extremum("Min", ReduceOp.Min);
+
+    // Gradient of an extremum: split evenly among the elements that attain it.
+    private static OpRow Extremum(string name, ReduceOp op) => new()
+    {
+        Name = name,
+        Forward = (i, a) => Kernels.Reduce(op, i[0], ((ReduceAttrs)a!).Axes, ((ReduceAttrs)a!).KeepDims, false, out _),
+        Saves = Saves.Input0 | Saves.Output,
+        Vjp = (ctx, g) =>
+        {
+            var attrs = ctx.Attr<ReduceAttrs>();
+            var mask = ExtremumMask(ctx.Input(0), ctx.Output, attrs);
+            return [ExpandReduced(g[0]!, attrs, ctx.InputShape(0)) * mask];
+        },
+        Jvp = (ctx, t) => t[0] is null ? null
+            : (t[0]! * ExtremumMask(ctx.Inputs[0], ctx.Output, ctx.Attr<ReduceAttrs>())).Sum(ctx.Attr<ReduceAttrs>().Axes, ctx.Attr<ReduceAttrs>().KeepDims),
+    };
+
+    private static Tensor ExtremumMask(Tensor x, Tensor y, ReduceAttrs attrs)
+    {
+        var hit = x.Eq(KeepDims(y, attrs, x.ShapeArray));
+        return hit / hit.Sum(attrs.Axes, keepDims: true);
+    }
+
+    /// <summary>Π over axes; gradient ∏_{j≠i} x_j, exact when elements are zero.</summary>
+    public static readonly OpRow Prod = new()
+    {
+        Name = "Prod",
+        Forward = (i, a) => ExtraKernels.Prod(i[0], ((ReduceAttrs)a!).Axes, ((ReduceAttrs)a!).KeepDims),
+        Saves = Saves.Input0 | Saves.Output,
+        Vjp = (ctx, g) => [ExpandReduced(g[0]!, ctx.Attr<ReduceAttrs>(), ctx.InputShape(0)) * ProdOthers(ctx.Input(0), ctx.Output, ctx.Attr<ReduceAttrs>())],
+        Jvp = (ctx, t) => t[0] is null ? null
+            : (t[0]! * ProdOthers(ctx.Inputs[0], ctx.Output, ctx.Attr<ReduceAttrs>())).Sum(ctx.Attr<ReduceAttrs>().Axes, ctx.Attr<ReduceAttrs>().KeepDims),
+    };
+
+    // Without zeros, ∏_{j≠i} x_j = y / x_i. With zeros, form the product of each slice with x_i replaced by 1:
+    // an n×n expansion per slice, differentiable again through Prod itself.
+    private static Tensor ProdOthers(Tensor x, Tensor y, ReduceAttrs attrs)
+    {
+        bool hasZero;
+        using (Autograd.NoGrad()) hasZero = x.Eq(0.0).Sum().To(DType.Float64).Item<double>() > 0;
+        if (!hasZero) return KeepDims(y, attrs, x.ShapeArray) / x;
+
+        int rank = x.Rank;
+        var kept = Enumerable.Range(0, rank).Where(d => Array.IndexOf(attrs.Axes, d) < 0).ToArray();
+        var perm = kept.Concat(attrs.Axes).ToArray();
+        var xp = x.Permute(perm);
+        int outer = kept.Aggregate(1, (p, d) => p * x.ShapeArray[d]);
+        int n = attrs.Axes.Aggregate(1, (p, d) => p * x.ShapeArray[d]);
+        var rows = xp.Reshape(outer, n);
+        var square = rows.Unsqueeze(1).Expand(outer, n, n);
+        var eye = Tensor.Eye(n, dtype: x.DType);
+        var others = square.MaskedFill(eye, 1.0).Prod([2]);
+        var inverse = new int[rank];
+        for (int k = 0; k < rank; k++) inverse[perm[k]] = k;
+        return others.Reshape(perm.Select(d => x.ShapeArray[d]).ToArray()).Permute(inverse);
+    }
+
+    /// <summary>‖x‖₂ over axes; gradient x/‖x‖, taken as 0 where the norm is 0.</summary>
+    public static readonly OpRow Norm = new()
+    {
+        Name = "Norm",
+        Forward = (i, a) => Kernels.Unary(UnaryOp.Sqrt, Kernels.Reduce(ReduceOp.Sum, Kernels.Binary(BinaryOp.Mul, i[0], i[0]), ((ReduceAttrs)a!).Axes, ((ReduceAttrs)a!).KeepDims, false, out _)),
+        Saves = Saves.Input0 | Saves.Output,
+        Vjp = (ctx, g) => [ctx.Input(0) * SafeDivide(ExpandReduced(g[0]!, ctx.Attr<ReduceAttrs>(), ctx.InputShape(0)), KeepDims(ctx.Output, ctx.Attr<ReduceAttrs>(), ctx.InputShape(0)))],
+        Jvp = (ctx, t) => t[0] is null ? null
+            : SafeDivide((ctx.Inputs[0] * t[0]!).Sum(ctx.Attr<ReduceAttrs>().Axes, ctx.Attr<ReduceAttrs>().KeepDims), ctx.Output),
+    };
+
+    private static Tensor SafeDivide(Tensor num, Tensor den) => (num / den).MaskedFill(den.Eq(0.0), 0.0);
+
+    // ---- row operations over one axis --------------------------------------------------------------------
+
+    public static readonly OpRow LogSumExp = new()
+    {
+        Name = "LogSumExp",
+        Forward = (i, a) => Kernels.RowOp(RowOp.LogSumExp, i[0], ((AxisAttrs)a!).Axis, ((AxisAttrs)a!).KeepDims),
+        Saves = Saves.Input0 | Saves.Output,
+        Vjp = (ctx, g) =>
+        {
+            var a = ctx.Attr<AxisAttrs>();
+            var x = ctx.Input(0);
+            var yk = a.KeepDims ? ctx.Output : ctx.Output.Unsqueeze(a.Axis);
+            var gk = a.KeepDims ? g[0]! : g[0]!.Unsqueeze(a.Axis);
+            return [gk * (x - yk).Exp()];
+        },
+        Jvp = (ctx, t) =>
+        {
+            if (t[0] is null) return null;
+            var a = ctx.Attr<AxisAttrs>();
+            var yk = a.KeepDims ? ctx.Output : ctx.Output.Unsqueeze(a.Axis);
+            return (t[0]! * (ctx.Inputs[0] - yk).Exp()).Sum([a.Axis], a.KeepDims);
+        },
+    };
+
+    public static readonly OpRow Softmax = new()
+    {
+        Name = "Softmax",
+        Forward = (i, a) => Kernels.RowOp(RowOp.Softmax, i[0], ((AxisAttrs)a!).Axis),
+        Saves = Saves.Output,
+        Vjp = (ctx, g) => [SoftmaxChain(ctx.Output, g[0]!, ctx.Attr<AxisAttrs>().Axis)],
+        FusedVjp = (ctx, g) => [Kernels.RowOpBackward(RowOp.Softmax, null, ctx.Output, g[0]!, ctx.Attr<AxisAttrs>().Axis)],
+        Jvp = (ctx, t) => t[0] is null ? null : SoftmaxChain(ctx.Output, t[0]!, ctx.Attr<AxisAttrs>().Axis),
+    };
+
+    // The softmax Jacobian diag(y) − y·yᵀ is symmetric, so VJP and JVP are the same expression.
+    private static Tensor SoftmaxChain(Tensor y, Tensor v, int axis) => y * (v - (v * y).Sum([axis], keepDims: true));
+
+    public static readonly OpRow LogSoftmax = new()
+    {
+        Name = "LogSoftmax",
+        Forward = (i, a) => Kernels.RowOp(RowOp.LogSoftmax, i[0], ((AxisAttrs)a!).Axis),
+        Saves = Saves.Output,
+        Vjp = (ctx, g) => [g[0]! - ctx.Output.Exp() * g[0]!.Sum([ctx.Attr<AxisAttrs>().Axis], keepDims: true)],
+        FusedVjp = (ctx, g) => [Kernels.RowOpBackward(RowOp.LogSoftmax, null, ctx.Output, g[0]!, ctx.Attr<AxisAttrs>().Axis)],
+        Jvp = (ctx, t) => t[0] is null ? null : t[0]! - (ctx.Output.Exp() * t[0]!).Sum([ctx.Attr<AxisAttrs>().Axis], keepDims: true),
+    };
+
+    // ---- matrix product ----------------------------------------------------------------------------------
+
+    /// <summary>NumPy matmul: dot, matrix·vector, matrix·matrix, batched with broadcast leading dims.</summary>
+    public static readonly OpRow MatMul = new()
+    {
+        Name = "MatMul",
+        Forward = (i, _) => Kernels.MatMul(i[0], i[1]),
+        Saves = Saves.Input0 | Saves.Input1,
+        Vjp = (ctx, g) => MatMulVjp(ctx, g[0]!),
+        Jvp = (ctx, t) =>
+        {
+            Tensor? ta = t[0] is null ? null : t[0]!.MatMul(ctx.Inputs[1]);
+            Tensor? tb = t[1] is null ? null : ctx.Inputs[0].MatMul(t[1]!);
+            return ta is null ? tb : tb is null ? ta : ta + tb;
+        },
+    };
+
+    private static Tensor?[] MatMulVjp(OpNode ctx, Tensor g)
+    {
+        var a = ctx.Input(0);
+        var b = ctx.Input(1);
+        if (a.Rank == 1 && b.Rank == 1)
+            return [ctx.NeedsInputGrad(0) ? g * b : null, ctx.NeedsInputGrad(1) ? g * a : null];
+        // Promote vectors to matrices, differentiate the matrix product, and drop the added dimension again.
+        var am = a.Rank == 1 ? a.Unsqueeze(0) : a;
+        var bm = b.Rank == 1 ? b.Unsqueeze(-1) : b;
+        var gm = g;
+        if (a.Rank == 1) gm = gm.Unsqueeze(-2);
+        if (b.Rank == 1) gm = gm.Unsqueeze(-1);
+        Tensor? ga = null, gb = null;
+        if (ctx.NeedsInputGrad(0))
+        {
+            ga = Ops.SumTo(gm.MatMul(bm.Transpose(-1, -2)), am.ShapeArray);
+            if (a.Rank == 1) ga = ga.Reshape(a.ShapeArray);
+        }
+        if (ctx.NeedsInputGrad(1))
+        {
+            gb = Ops.SumTo(am.Transpose(-1, -2).MatMul(gm), bm.ShapeArray);
+            if (b.Rank == 1) gb = gb.Reshape(b.ShapeArray);
+        }
+        return [ga, gb];
+    }
+
+    // ---- shape and view ops (linear) ---------------------------------------------------------------------
+
+    public static readonly OpRow Transpose = OpRow.Linear("Transpose", (i, a) => Kernels.Transpose(i[0], (((int, int))a!).Item1, (((int, int))a!).Item2),
+        (t, a) => t[0].Transpose((((int, int))a!).Item1, (((int, int))a!).Item2),
+        (ctx, g) => [g[0]!.Transpose(ctx.Attr<(int, int)>().Item1, ctx.Attr<(int, int)>().Item2)]);
+
+    public static readonly OpRow Permute = OpRow.Linear("Permute", (i, a) => Kernels.Permute(i[0], (int[])a!),
+        (t, a) => t[0].Permute((int[])a!),
+        (ctx, g) => [g[0]!.Permute(InversePermutation(ctx.Attr<int[]>()))]);
+
+    public static readonly OpRow Reshape = OpRow.Linear("Reshape", (i, a) => Kernels.Reshape(i[0], (int[])a!),
+        (t, a) => t[0].Reshape((int[])a!),
+        (ctx, g) => [g[0]!.Reshape(ctx.InputShape(0))]);
+
+    public static readonly OpRow Expand = OpRow.Linear("Expand", (i, a) => Kernels.Expand(i[0], (int[])a!),
+        (t, a) => t[0].Expand((int[])a!),
+        (ctx, g) => [Ops.SumTo(g[0]!, ctx.InputShape(0))]);
+
+    /// <summary>Narrow(dim, start, length); attribute (dim, start, length).</summary>
+    public static readonly OpRow Narrow = OpRow.Linear("Narrow", (i, a) => Kernels.Narrow(i[0], (((int, int, int))a!).Item1, (((int, int, int))a!).Item2, (((int, int, int))a!).Item3),
+        (t, a) => Ops.Call(Narrow, a, t[0]),
+        (ctx, g) => [Ops.Call(NarrowScatter, new NarrowScatterAttrs(ctx.InputShape(0), ctx.Attr<(int, int, int)>().Item1, ctx.Attr<(int, int, int)>().Item2), g[0]!)]);
+
+    /// <summary>The transpose of Narrow: a zero tensor of the full shape with the slice filled in.</summary>
+    public static readonly OpRow NarrowScatter = OpRow.Linear("NarrowScatter", (i, a) => ExtraKernels.NarrowScatter(i[0], (NarrowScatterAttrs)a!),
+        (t, a) => Ops.Call(NarrowScatter, a, t[0]),
+        (ctx, g) =>
+        {
+            var a = ctx.Attr<NarrowScatterAttrs>();
+            return [Ops.Call(Narrow, (a.Dim, a.Start, ctx.InputShape(0)[a.Dim]), g[0]!)];
+        });
+
+    /// <summary>A view of the same elements (dual tensors are aliases of their primal).</summary>
+    public static readonly OpRow Alias = OpRow.Linear("Alias", (i, _) => i[0].Detach(), (t, _) => t[0], (_, g) => [g[0]]);
+
+    /// <summary>Contiguous copy (also Clone): the identity for derivatives.</summary>
+    public static readonly OpRow Copy = OpRow.Linear("Copy", (i, _) => Kernels.Copy(i[0]), (t, _) => t[0].Clone(), (_, g) => [g[0]]);
+
+    /// <summary>dtype conversion; the gradient converts back.</summary>
+    public static readonly OpRow Cast = OpRow.Linear("Cast", (i, a) => Kernels.Cast(i[0], (((DType, DType))a!).Item2), (t, a) => t[0].To((((DType, DType))a!).Item2),
+        (ctx, g) => [g[0]!.To(ctx.Attr<(DType From, DType To)>().From)]);
+
+    /// <summary>Concatenation along an axis of any number of inputs.</summary>
+    public static readonly OpRow Concat = OpRow.Linear("Concat", (i, a) => ExtraKernels.Concat(i, ((AxisAttrs)a!).Axis),
+        (t, a) => Ops.Call(Concat, a, t),
+        (ctx, g) =>
+        {
+            int axis = ctx.Attr<AxisAttrs>().Axis;
+            var grads = new Tensor?[ctx.InputCount];
+            int start = 0;
+            for (int k = 0; k < grads.Length; k++)
+            {
+                int len = ctx.InputShape(k)[axis];
+                if (ctx.NeedsInputGrad(k)) grads[k] = Ops.Call(Narrow, (axis, start, len), g[0]!);
+                start += len;
+            }
+            return grads;
+        });
+
+    // ---- indexing ----------------------------------------------------------------------------------------
+
+    /// <summary>IndexSelect(dim, indices): rows picked along dim; gradient adds back into repeated rows.</summary>
+    public static readonly OpRow IndexSelect = OpRow.Linear("IndexSelect", (i, a) => ExtraKernels.IndexSelect(i[0], (IndexAttrs)a!),
+        (t, a) => Ops.Call(IndexSelect, a, t[0]),
+        (ctx, g) => [Ops.Call(IndexAdd, new IndexAttrs(ctx.Attr<IndexAttrs>().Dim, ctx.Attr<IndexAttrs>().Indices, ctx.InputShape(0)), g[0]!)]);
+
+    /// <summary>Transpose of IndexSelect: zeros of the source shape with the slices added at their indices.</summary>
+    public static readonly OpRow IndexAdd = OpRow.Linear("IndexAdd", (i, a) => ExtraKernels.IndexAdd(i[0], (IndexAttrs)a!),
+        (t, a) => Ops.Call(IndexAdd, a, t[0]),
+        (ctx, g) => [Ops.Call(IndexSelect, ctx.Attr<IndexAttrs>() with { SourceShape = null }, g[0]!)]);
+
+    /// <summary>Gather(dim, index): out[…i…] = x[…index[…i…]…] along dim.</summary>
+    public static readonly OpRow Gather = OpRow.Linear("Gather", (i, a) => ExtraKernels.Gather(i[0], (GatherAttrs)a!),
+        (t, a) => Ops.Call(Gather, a, t[0]),
+        (ctx, g) => [Ops.Call(ScatterAdd, ctx.Attr<GatherAttrs>() with { SourceShape = ctx.InputShape(0) }, g[0]!)]);
+
+    /// <summary>Transpose of Gather: zeros of the source shape with values added at the gathered positions.</summary>
+    public static readonly OpRow ScatterAdd = OpRow.Linear("ScatterAdd", (i, a) => ExtraKernels.ScatterAdd(i[0], (GatherAttrs)a!),
+        (t, a) => Ops.Call(ScatterAdd, a, t[0]),
+        (ctx, g) => [Ops.Call(Gather, ctx.Attr<GatherAttrs>() with { SourceShape = null }, g[0]!)]);
+
+    private static readonly OpRow[] UnaryRows = [Neg, Abs, Exp, Log, Sqrt, Sin, Cos, Tanh, Sigmoid, Relu, Softplus];
+    private static readonly OpRow[] BinaryRows = [Add, Sub, Mul, Div, Pow, Maximum, Minimum];
+
+    /// <summary>The row of a native unary kernel (indexed by the ABI enum value).</summary>
+    public static OpRow ForUnary(UnaryOp op) => UnaryRows[(int)op];
+
+    /// <summary>The row of a native binary kernel (indexed by the ABI enum value).</summary>
+    public static OpRow ForBinary(BinaryOp op) => BinaryRows[(int)op];
+
+    // ---- helpers -----------------------------------------------------------------------------------------
+
+    private static OpRow Unary(string name, UnaryOp op, Saves saves, Func<Tensor?, Tensor?, Tensor, Tensor> chain) =>
+        OpRow.Elementwise(name, (i, _) => Kernels.Unary(op, i[0]), saves, chain,
+            fused: (ctx, g) => [Kernels.UnaryBackward(op, ctx.InputOrNull(0), ctx.OutputOrNull(), g[0]!)]);
+
+    private static OpRow Binary(string name, BinaryOp op, Saves saves,
+                                Func<Tensor?, Tensor?, Tensor?, Tensor, Tensor> chainA,
+                                Func<Tensor?, Tensor?, Tensor?, Tensor, Tensor> chainB) =>
+        OpRow.Binary(name, (i, _) => Kernels.Binary(op, i[0], i[1]), saves, chainA, chainB);
+
+    private static OpRow Constant(string name, ForwardFn forward) => new()
+    {
+        Name = name,
+        Forward = forward,
+        NonDifferentiable = true,
+        Vjp = (ctx, _) => new Tensor?[ctx.InputCount],
+        Jvp = (_, _) => null,
+    };
+
+    /// <summary>Puts back the reduced dimensions (as extent 1) when the reduction dropped them.</summary>
+    private static Tensor KeepDims(Tensor t, ReduceAttrs attrs, int[] inputShape)
+    {
+        if (attrs.KeepDims) return t;
+        var shape = (int[])inputShape.Clone();
+        foreach (int ax in attrs.Axes) shape[ax] = 1;
+        return t.Reshape(shape);
+    }
+
+    /// <summary>The gradient of a reduction, broadcast back over the reduced dimensions.</summary>
+    private static Tensor ExpandReduced(Tensor g, ReduceAttrs attrs, int[] inputShape) =>
+        KeepDims(g, attrs, inputShape).Expand(inputShape);
+
+    private static int[] InversePermutation(int[] perm)
+    {
+        var inv = new int[perm.Length];
+        for (int i = 0; i < perm.Length; i++) inv[perm[i]] = i;
+        return inv;
+    }
+}
+
+/// <summary>Attributes of NarrowScatter: the full shape and where the slice starts along dim.</summary>
+internal sealed record NarrowScatterAttrs(int[] FullShape, int Dim, int Start);
+
+/// <summary>Attributes of IndexSelect/IndexAdd; SourceShape is set for IndexAdd (the shape it scatters into).</summary>
+internal sealed record IndexAttrs(int Dim, int[] Indices, int[]? SourceShape = null);
+
+/// <summary>Attributes of Gather/ScatterAdd: index holds positions along Dim, shaped like the output.</summary>
+internal sealed record GatherAttrs(int Dim, long[] Index, int[] IndexShape, int[]? SourceShape = null);
+
+/// <summary>Comparison kinds of the Compare row.</summary>
+internal enum CompareOp
+{
+    Eq,
+    Ne,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+}

@@ -1,0 +1,87 @@
+namespace Adjoint;
+
+/// <summary>
+/// The backward node of one table-driven op. It is also the context its VJP reads: the saved inputs and
+/// output, the op's attributes, the input shapes and which inputs need a gradient.
+/// </summary>
+internal sealed class OpNode : Node
+{
+    private readonly SavedTensor?[]? _savedInputs;
+    private SavedTensor?[]? _savedOutputs;
+    private readonly int[][] _inputShapes;
+    private bool _released;
+
+    public OpNode(OpRow row, object? attrs, Edge[] next, ReadOnlySpan<Tensor> inputs, ReadOnlySpan<Tensor> outputs) : base(outputs.Length, next)
+    {
+        Row = row;
+        Attrs = attrs;
+        _inputShapes = new int[inputs.Length][];
+        for (int i = 0; i < inputs.Length; i++) _inputShapes[i] = inputs[i].ShapeArray;
+        DType = outputs[0].DType;
+        if ((row.Saves & Saves.Inputs) != 0)
+        {
+            _savedInputs = new SavedTensor?[inputs.Length];
+            for (int i = 0; i < inputs.Length && i < 3; i++)
+                if (((int)row.Saves & (1 << i)) != 0) _savedInputs[i] = new SavedTensor(inputs[i]);
+        }
+        if ((row.Saves & Saves.Output) != 0)
+        {
+            _savedOutputs = new SavedTensor?[outputs.Length];
+            for (int i = 0; i < outputs.Length; i++) _savedOutputs[i] = new SavedTensor(outputs[i]);
+        }
+    }
+
+    public OpRow Row { get; }
+
+    public object? Attrs { get; }
+
+    public DType DType { get; }
+
+    public override string Name => Row.Name;
+
+    /// <summary>True while this backward runs with <c>createGraph</c>.</summary>
+    public bool CreateGraph { get; private set; }
+
+    public T Attr<T>() => (T)Attrs!;
+
+    public int[] InputShape(int i) => _inputShapes[i];
+
+    public int InputCount => _inputShapes.Length;
+
+    public bool NeedsInputGrad(int i) => Next[i].Node is not null;
+
+    public Tensor Input(int i) => InputOrNull(i) ?? throw new InvalidOperationException($"Backward of {Name}: input {i} was not saved (derivative table bug).");
+
+    public Tensor? InputOrNull(int i) => _savedInputs?[i]?.Unpack(Name);
+
+    public Tensor Output => OutputOrNull() ?? throw new InvalidOperationException($"Backward of {Name}: the output was not saved (derivative table bug).");
+
+    public Tensor? OutputOrNull(int i = 0) => _savedOutputs?[i]?.Unpack(Name);
+
+    public Tensor SavedOutput(int i) => OutputOrNull(i) ?? throw new InvalidOperationException($"Backward of {Name}: output {i} was not saved (derivative table bug).");
+
+    /// <summary>Sums a gradient over broadcast dimensions back to the shape of input <paramref name="i"/>.</summary>
+    public Tensor SumToInput(Tensor grad, int i) => Ops.SumTo(grad, _inputShapes[i]);
+
+    internal override Tensor?[] Apply(Tensor?[] gradOutputs, bool createGraph)
+    {
+        if (_released)
+            throw new InvalidOperationException(
+                $"Backward of {Name}: trying to backward through the graph a second time. Saved tensors are freed after the first backward; " +
+                "pass retainGraph: true to the first Backward/Grad call if you need to backward twice.");
+        CreateGraph = createGraph;
+        var rule = !createGraph && Row.FusedVjp is not null ? Row.FusedVjp : Row.Vjp;
+        return rule(this, gradOutputs);
+    }
+
+    internal override void ReleaseSaved()
+    {
+        // Nodes that save nothing can be replayed; only nodes that freed something refuse a second backward.
+        if (_savedInputs is null && _savedOutputs is null) return;
+        _released = true;
+        if (_savedInputs is not null)
+            foreach (var s in _savedInputs) s?.Release();
+        if (_savedOutputs is not null)
+            foreach (var s in _savedOutputs) s?.Release();
+    }
+}

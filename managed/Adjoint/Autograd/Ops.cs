@@ -1,0 +1,83 @@
+namespace Adjoint;
+
+/// <summary>
+/// The dispatcher every differentiable op goes through: run the row's forward kernel, then record a backward
+/// node when grad mode is on and an input requires grad, then push forward-mode tangents when a dual level
+/// is active. Public ops on <see cref="Tensor"/> validate their arguments and call <see cref="Call"/>.
+/// </summary>
+internal static class Ops
+{
+    public static Tensor Call(OpRow row, object? attrs, params ReadOnlySpan<Tensor> inputs)
+    {
+        var output = row.Forward!(inputs, attrs);
+        bool record = GradMode.IsEnabled && !row.NonDifferentiable && AnyRequiresGrad(inputs);
+        if (record) Record(row, attrs, inputs, [output]);
+        if (ForwardAD.IsActive && !row.NonDifferentiable) ForwardAD.Propagate(row, attrs, inputs, [output]);
+        if (GradMode.IsInference) output.IsInference = true;
+        return output;
+    }
+
+    /// <summary>Multi-output form of <see cref="Call"/>.</summary>
+    public static Tensor[] CallMany(OpRow row, object? attrs, params ReadOnlySpan<Tensor> inputs)
+    {
+        var outputs = row.ForwardMany!(inputs, attrs);
+        if (GradMode.IsEnabled && AnyRequiresGrad(inputs)) Record(row, attrs, inputs, outputs);
+        if (ForwardAD.IsActive) ForwardAD.Propagate(row, attrs, inputs, outputs);
+        if (GradMode.IsInference) foreach (var o in outputs) o.IsInference = true;
+        return outputs;
+    }
+
+    private static bool AnyRequiresGrad(ReadOnlySpan<Tensor> inputs)
+    {
+        foreach (var t in inputs)
+            if (t.RequiresGrad) return true;
+        return false;
+    }
+
+    private static void Record(OpRow row, object? attrs, ReadOnlySpan<Tensor> inputs, Tensor[] outputs)
+    {
+        var edges = new Edge[inputs.Length];
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            if (inputs[i].IsInference)
+                throw new InvalidOperationException($"{row.Name}: an inference tensor (created under Autograd.InferenceMode) cannot be used in an op that records the graph. Clone it outside inference mode first.");
+            edges[i] = inputs[i].GradientEdge();
+        }
+        var node = new OpNode(row, attrs, edges, inputs, outputs);
+        for (int i = 0; i < outputs.Length; i++) outputs[i].SetGradFn(node, i);
+    }
+
+    /// <summary>
+    /// Sums <paramref name="grad"/> over the dimensions that broadcasting added or stretched, so it gets
+    /// <paramref name="shape"/>: the one place where broadcasting is undone in backward.
+    /// </summary>
+    public static Tensor SumTo(Tensor grad, int[] shape)
+    {
+        var gshape = grad.ShapeArray;
+        if (gshape.AsSpan().SequenceEqual(shape)) return grad;
+        int lead = gshape.Length - shape.Length;
+        var axes = new List<int>();
+        for (int i = 0; i < gshape.Length; i++)
+        {
+            if (i < lead) axes.Add(i);
+            else if (shape[i - lead] == 1 && gshape[i] != 1) axes.Add(i);
+        }
+        var summed = axes.Count == 0 ? grad : grad.Sum(axes.ToArray(), keepDims: true);
+        return summed.ShapeArray.AsSpan().SequenceEqual(shape) ? summed : summed.Reshape(shape);
+    }
+
+    /// <summary>Broadcasts a tangent to the output's shape when an input was broadcast in the forward pass.</summary>
+    public static Tensor BroadcastLike(Tensor t, Tensor like) =>
+        t.ShapeArray.AsSpan().SequenceEqual(like.ShapeArray) ? t : t.Expand(like.ShapeArray);
+
+    /// <summary>True when every element is finite (x − x is NaN exactly for NaN and ±Inf).</summary>
+    public static bool AllFinite(Tensor t)
+    {
+        using (Autograd.NoGrad())
+        {
+            if (t.NumElements == 0) return true;
+            double s = (t - t).Sum().To(DType.Float64).Item<double>();
+            return !double.IsNaN(s);
+        }
+    }
+}
