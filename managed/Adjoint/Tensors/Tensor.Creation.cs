@@ -106,7 +106,7 @@ public sealed unsafe partial class Tensor
         var t = Kernels.Empty([steps], dtype);
         double delta = steps > 1 ? (end - start) / (steps - 1) : 0;
         // Fill the upper half from the end so both endpoints are exact and the spacing is symmetric.
-        Fill(t, i => i < steps / 2 ? start + i * delta : end - (steps - 1 - i) * delta);
+        Fill(t, i => i < (steps + 1) / 2 ? start + i * delta : end - (steps - 1 - i) * delta);
         return t;
     }
 
