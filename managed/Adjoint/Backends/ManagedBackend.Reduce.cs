@@ -36,9 +36,10 @@ public sealed unsafe partial class ManagedBackend
         }
         CheckPointer(x, outCount * redCount, nameof(x));
         CheckPointer(y, outCount, nameof(y));
-        if (outCount == 0) return;
+        // As in adjoint.h: max/min over an empty extent is an error even when the output is empty too.
         if (redCount == 0 && op != ReduceOp.Sum)
             throw new ArgumentException($"ManagedBackend.Reduce: {op} over an empty extent has no result.", nameof(shape));
+        if (outCount == 0) return;
 
         var kept = ((ReadOnlySpan<long>)keptShape)[..kr];
         var keptS = ((ReadOnlySpan<long>)keptStrides)[..kr];
