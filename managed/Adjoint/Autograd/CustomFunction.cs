@@ -19,14 +19,18 @@ public abstract class CustomFunction
     public virtual bool IsOnceDifferentiable => false;
 
     /// <summary>Computes the outputs. Runs with gradient recording off; save what Backward needs on <paramref name="ctx"/>.</summary>
-    protected internal abstract Tensor[] Forward(FunctionContext ctx, Tensor[] inputs);
+    protected abstract Tensor[] Forward(FunctionContext ctx, Tensor[] inputs);
 
     /// <summary>Given ∂L/∂outputᵢ (zeros for outputs that received none), returns ∂L/∂inputⱼ (null where not needed).</summary>
-    protected internal abstract Tensor?[] Backward(FunctionContext ctx, Tensor[] gradOutputs);
+    protected abstract Tensor?[] Backward(FunctionContext ctx, Tensor[] gradOutputs);
 
     /// <summary>Forward mode: given input tangents (null = zero), returns output tangents. Optional.</summary>
-    protected internal virtual Tensor?[] Jvp(FunctionContext ctx, Tensor?[] tangents) =>
+    protected virtual Tensor?[] Jvp(FunctionContext ctx, Tensor?[] tangents) =>
         throw new NotSupportedException($"CustomFunction {Name} has no Jvp, so it cannot be used in forward mode; override Jvp to support it.");
+
+    internal Tensor?[] InvokeBackward(FunctionContext ctx, Tensor[] gradOutputs) => Backward(ctx, gradOutputs);
+
+    internal Tensor?[] InvokeJvp(FunctionContext ctx, Tensor?[] tangents) => Jvp(ctx, tangents);
 
     /// <summary>Runs the function and records it on the graph; returns its single output.</summary>
     public Tensor Apply(params Tensor[] inputs)
@@ -52,6 +56,7 @@ public abstract class CustomFunction
         bool record = GradMode.IsEnabled && inputs.Any(t => t.RequiresGrad);
         if (record)
         {
+            ctx.OutputSpecs = outputs.Select(o => (o.ShapeArray, o.DType)).ToArray();
             var node = new CustomNode(this, ctx, outputs.Length, inputs.Select(t => t.GradientEdge()).ToArray());
             for (int i = 0; i < outputs.Length; i++)
                 if (!ctx.IsNonDifferentiable(outputs[i])) outputs[i].SetGradFn(node, i);
@@ -98,7 +103,12 @@ public sealed class FunctionContext
 
     internal bool IsNonDifferentiable(Tensor t) => _nonDifferentiable.Contains(t);
 
-    internal bool AnySavedRequiresGrad => _saved.Any(s => !s.IsReleased && s.Unpack(_function.Name).RequiresGrad);
+    internal bool AnySavedRequiresGrad => SavedRequiringGrad.Any();
+
+    internal IEnumerable<Tensor> SavedRequiringGrad =>
+        _saved.Where(s => !s.IsReleased).Select(s => s.Unpack(_function.Name)).Where(t => t.RequiresGrad);
+
+    internal (int[] Shape, DType DType)[] OutputSpecs { get; set; } = [];
 
     internal void Release()
     {
@@ -115,11 +125,11 @@ internal sealed class CustomNode(CustomFunction function, FunctionContext ctx, i
     {
         var grads = new Tensor[gradOutputs.Length];
         for (int i = 0; i < grads.Length; i++)
-            grads[i] = gradOutputs[i] ?? throw new InvalidOperationException($"Backward of {Name}: output {i} received no gradient.");
+            grads[i] = gradOutputs[i] ?? Tensor.Zeros(ctx.OutputSpecs[i].Shape, ctx.OutputSpecs[i].DType);
         bool graphAround = createGraph && (grads.Any(g => g.RequiresGrad) || ctx.AnySavedRequiresGrad);
         Tensor?[] result;
-        if (createGraph && !function.IsOnceDifferentiable) result = function.Backward(ctx, grads);
-        else using (Autograd.NoGrad()) result = function.Backward(ctx, grads);
+        if (createGraph && !function.IsOnceDifferentiable) result = function.InvokeBackward(ctx, grads);
+        else using (Autograd.NoGrad()) result = function.InvokeBackward(ctx, grads);
 
         if (result is null || result.Length != Next.Length)
             throw new InvalidOperationException($"Backward of {Name}: returned {result?.Length ?? 0} gradients for {Next.Length} inputs.");
@@ -138,7 +148,8 @@ internal sealed class CustomNode(CustomFunction function, FunctionContext ctx, i
 
     private Tensor Poisoned(Tensor r, Tensor[] grads)
     {
-        var edges = grads.Where(g => g.RequiresGrad).Select(g => g.GradientEdge()).ToArray();
+        // Link to everything the result should have depended on, so a second backward reaches this node.
+        var edges = grads.Where(g => g.RequiresGrad).Concat(ctx.SavedRequiringGrad).Select(g => g.GradientEdge()).ToArray();
         var t = r.Detach();
         t.SetGradFn(new NotDifferentiableNode(Name, edges), 0);
         return t;

@@ -127,7 +127,7 @@ public static class ForwardAD
             _visible = li;
             try
             {
-                var result = function.Jvp(ctx, tangents);
+                var result = function.InvokeJvp(ctx, tangents);
                 if (result.Length != outputs.Length)
                     throw new InvalidOperationException($"CustomFunction {function.Name}: Jvp returned {result.Length} tangents for {outputs.Length} outputs.");
                 for (int o = 0; o < outputs.Length; o++) outputs[o].SetTangent(level, result[o]);

@@ -1,7 +1,7 @@
 using NUnit.Framework;
 using System.Reflection;
 
-namespace Adjoint.Tests.Autograd;
+namespace Adjoint.Tests.Differentiation;
 
 // Note [Table coverage]: these tests are generated from the derivative table. Every row must have a sampled
 // case (OpCases), every case is gradchecked in float64 against central differences, first and second order,

@@ -1,5 +1,5 @@
 using NUnit.Framework;
-namespace Adjoint.Tests.Autograd;
+namespace Adjoint.Tests.Differentiation;
 
 /// <summary>
 /// One sampled use of a differentiable op: how to build float64 inputs in the op's domain and how to call it.
