@@ -60,6 +60,11 @@ public sealed unsafe partial class ManagedBackend
     {
         var outer = StridedLoop.Create(kept, keptS, default, default);
         var inner = StridedLoop.Create(red, redS, default, default);
+        if (outer.OuterCount == 1 && outer.InnerStride0 == 1 && outer.InnerCount <= Chunk && redCount > 0)
+        {
+            ReduceRows(op, (int)outer.InnerCount, ref inner, x, y, index);
+            return;
+        }
         long yi = 0;
         for (long o = 0; o < outer.OuterCount; o++, outer.Advance())
             for (long j = 0; j < outer.InnerCount; j++)
@@ -77,6 +82,47 @@ public sealed unsafe partial class ManagedBackend
                     if (index != null) index[yi] = at;
                 }
                 yi++;
+            }
+    }
+
+    /// <summary>
+    /// The kept elements form one contiguous run (e.g. reducing the leading axes of a row-major tensor): walk
+    /// the reduced positions in order and combine whole runs into y, reading memory sequentially instead of
+    /// striding through it once per output element. Same results as the per-element path: sums accumulate in
+    /// reduced-block order, and max/min keep the first occurrence and the first NaN.
+    /// </summary>
+    private static void ReduceRows<T>(ReduceOp op, int n, ref StridedLoop red, T* x, T* y, long* index)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var acc = new Span<T>(y, n);
+        long pos = 0;
+        long count = red.InnerCount, stride = red.InnerStride0;
+        for (long o = 0; o < red.OuterCount; o++, red.Advance())
+            for (long i = 0; i < count; i++, pos++)
+            {
+                var row = new ReadOnlySpan<T>(x + red.Offset0 + i * stride, n);
+                if (op == ReduceOp.Sum)
+                {
+                    if (pos == 0) row.CopyTo(acc);
+                    else TensorPrimitives.Add(acc, row, acc);
+                    continue;
+                }
+                if (pos == 0)
+                {
+                    row.CopyTo(acc);
+                    if (index != null) new Span<long>(index, n).Clear();
+                    continue;
+                }
+                bool max = op == ReduceOp.Max;
+                for (int j = 0; j < n; j++)
+                {
+                    T v = row[j], best = acc[j];
+                    if (!T.IsNaN(best) && (T.IsNaN(v) || (max ? v > best : v < best)))
+                    {
+                        acc[j] = v;
+                        if (index != null) index[j] = pos;
+                    }
+                }
             }
     }
 

@@ -10,7 +10,7 @@ internal static unsafe partial class Kernels
         var xc = ContiguousTemp(x, out bool owned);
         try
         {
-            var y = Empty(x.ShapeArray, x.ElementType);
+            var y = Empty(x.ShapeArray, xc.StrideArray, x.ElementType);
             B.Unary(op, x.ElementType, y.Count, xc.DataPointer, y.DataPointer);
             GC.KeepAlive(xc);
             GC.KeepAlive(y);
@@ -34,7 +34,7 @@ internal static unsafe partial class Kernels
         var gyc = ContiguousTemp(gy, out bool gyOwned);
         try
         {
-            var gx = Empty(gy.ShapeArray, gy.ElementType);
+            var gx = Empty(gy.ShapeArray, gyc.StrideArray, gy.ElementType);
             B.UnaryBackward(op, gy.ElementType, gx.Count,
                 xc is null ? null : xc.DataPointer, yc is null ? null : yc.DataPointer, gyc.DataPointer, gx.DataPointer);
             GC.KeepAlive(xc);
@@ -57,7 +57,12 @@ internal static unsafe partial class Kernels
         string name = op.ToString();
         CheckSameDType(name, a, b);
         int[] shape = Shapes.Broadcast(name, a.ShapeArray, b.ShapeArray);
-        var output = Empty(shape, a.ElementType, register);
+        // The output is contiguous; an equal-shaped contiguous input already holds those strides.
+        long[] outStrides =
+            ReferenceEquals(shape, a.ShapeArray) && Shapes.IsContiguous(a.ShapeArray, a.StrideArray) ? a.StrideArray :
+            ReferenceEquals(shape, b.ShapeArray) && Shapes.IsContiguous(b.ShapeArray, b.StrideArray) ? b.StrideArray :
+            Shapes.ContiguousStrides(shape);
+        var output = Empty(shape, outStrides, a.ElementType, register);
         Span<long> longShape = stackalloc long[shape.Length];
         for (int i = 0; i < shape.Length; i++) longShape[i] = shape[i];
         B.Binary(op, a.ElementType, longShape,

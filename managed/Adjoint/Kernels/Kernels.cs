@@ -21,11 +21,15 @@ internal static unsafe partial class Kernels
     // ---- allocation ----
 
     /// <summary>A new contiguous, uninitialised tensor.</summary>
-    public static Tensor Empty(int[] shape, DType dtype, bool register = true)
+    public static Tensor Empty(int[] shape, DType dtype, bool register = true) =>
+        Empty(shape, Shapes.ContiguousStrides(shape), dtype, register);
+
+    /// <summary>As <see cref="Empty(int[], DType, bool)"/> with the contiguous strides already at hand (shared, not copied).</summary>
+    public static Tensor Empty(int[] shape, long[] contiguousStrides, DType dtype, bool register = true)
     {
         long n = Shapes.NumElements(shape);
         var storage = TensorStorage.Allocate(dtype, n);
-        return new Tensor(storage, shape, Shapes.ContiguousStrides(shape), 0, register);
+        return new Tensor(storage, shape, contiguousStrides, 0, register);
     }
 
     public static Tensor Full(int[] shape, DType dtype, double value, bool register = true)

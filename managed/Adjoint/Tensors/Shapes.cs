@@ -92,6 +92,14 @@ internal static class Shapes
     }
 
     /// <summary>NumPy broadcasting: align trailing dimensions; each pair must be equal or contain a 1.</summary>
+    public static int[] Broadcast(string op, int[] a, int[] b)
+    {
+        // Shape arrays are immutable once built, so the common equal-shape case can share one.
+        if (a.AsSpan().SequenceEqual(b)) return a;
+        return Broadcast(op, a.AsSpan(), b.AsSpan());
+    }
+
+    /// <summary>NumPy broadcasting over spans (always a new array).</summary>
     public static int[] Broadcast(string op, ReadOnlySpan<int> a, ReadOnlySpan<int> b)
     {
         int rank = Math.Max(a.Length, b.Length);
@@ -108,6 +116,13 @@ internal static class Shapes
     }
 
     /// <summary>Strides that read a tensor of <paramref name="shape"/>/<paramref name="strides"/> as if it had <paramref name="target"/> shape (zero for broadcast dims).</summary>
+    public static long[] BroadcastStrides(int[] shape, long[] strides, int[] target)
+    {
+        if (ReferenceEquals(shape, target) || shape.AsSpan().SequenceEqual(target)) return strides;
+        return BroadcastStrides(shape.AsSpan(), strides.AsSpan(), target.AsSpan());
+    }
+
+    /// <summary>Broadcast strides over spans (always a new array).</summary>
     public static long[] BroadcastStrides(ReadOnlySpan<int> shape, ReadOnlySpan<long> strides, ReadOnlySpan<int> target)
     {
         var result = new long[target.Length];
