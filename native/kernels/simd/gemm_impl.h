@@ -11,9 +11,8 @@
 // zero-padded in the packs and masked on the store. beta is applied on the first k block only, and
 // when beta == 0 C is written without being read.
 #pragma once
-#include <cstdlib>
-
 #include "kernels/simd/common.h"
+#include "src/thread_pool.h"
 
 namespace adj {
 namespace ADJ_ISA_NS {
@@ -155,40 +154,32 @@ template <class T, int MR, int NV> struct Gemm {
     }
   }
 
-  static void run(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b,
-                  int64_t ldb, T beta, T* c, int64_t ldc) {
-    if (m * n * k <= 24 * 24 * 24 || m < MR / 2) {
-      direct(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-      return;
-    }
+  // The five loops over one block of C (rows [0, m), columns [0, n) of the pointers given), on the
+  // calling thread, with that thread's packing buffers.
+  static void run_block(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
+                        const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
     const int64_t kc_max = k < KC ? k : KC;
     const int64_t mc_max = m < MC ? ((m + MR - 1) / MR) * MR : MC;
     const int64_t nc_max = n < NC ? ((n + NR - 1) / NR) * NR : NC;
-    // Plain C allocation: this file is compiled for one ISA and must not pull in shared inline
-    // library code. Without memory the unpacked path still gives the right answer.
-    const size_t a_bytes = static_cast<size_t>(mc_max * kc_max) * sizeof(T);
-    const size_t b_bytes = static_cast<size_t>(nc_max * kc_max) * sizeof(T);
-    char* raw = static_cast<char*>(std::malloc(a_bytes + b_bytes + 128));
-    if (!raw) {
+    T* apack = static_cast<T*>(thread_scratch(0, static_cast<size_t>(mc_max * kc_max) * sizeof(T)));
+    T* bpack = static_cast<T*>(thread_scratch(1, static_cast<size_t>(nc_max * kc_max) * sizeof(T)));
+    if (!apack || !bpack) {  // without memory the unpacked path still gives the right answer
       direct(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
       return;
     }
-    T* apack = reinterpret_cast<T*>((reinterpret_cast<uintptr_t>(raw) + 63) & ~uintptr_t(63));
-    T* bpack = reinterpret_cast<T*>((reinterpret_cast<uintptr_t>(apack) + a_bytes + 63) & ~uintptr_t(63));
-
-    for (int64_t jc = 0; jc < n; jc += NC) {
+    for (int64_t jc = 0; jc < n; jc += NC) {                  // loop 5
       const int64_t nc = n - jc < NC ? n - jc : NC;
-      for (int64_t pc = 0; pc < k; pc += KC) {
+      for (int64_t pc = 0; pc < k; pc += KC) {                // loop 4
         const int64_t kc = k - pc < KC ? k - pc : KC;
         const T beta_k = pc == 0 ? beta : T(1);
         pack_b(tb, b, ldb, pc, jc, kc, nc, bpack);
-        for (int64_t ic = 0; ic < m; ic += MC) {
+        for (int64_t ic = 0; ic < m; ic += MC) {              // loop 3
           const int64_t mc = m - ic < MC ? m - ic : MC;
           pack_a(ta, a, lda, ic, pc, mc, kc, apack);
-          for (int64_t jr = 0; jr < nc; jr += NR) {
+          for (int64_t jr = 0; jr < nc; jr += NR) {           // loop 2
             const int nr = static_cast<int>(nc - jr < NR ? nc - jr : NR);
             const T* bp = bpack + (jr / NR) * NR * kc;
-            for (int64_t ir = 0; ir < mc; ir += MR) {
+            for (int64_t ir = 0; ir < mc; ir += MR) {         // loop 1
               const int mr = static_cast<int>(mc - ir < MR ? mc - ir : MR);
               micro(kc, apack + (ir / MR) * MR * kc, bp, c + (ic + ir) * ldc + jc + jr, ldc, alpha, beta_k, mr, nr);
             }
@@ -196,7 +187,66 @@ template <class T, int MR, int NV> struct Gemm {
         }
       }
     }
-    std::free(raw);
+  }
+
+  // Threads split C into a tm x tn grid of blocks whose edges fall on MR / NR multiples; each thread
+  // runs all five loops on its block with its own packs. Packing is duplicated across the grid (A tn
+  // times, B tm times), which costs O(mk + kn) per thread against O(mnk / threads) of arithmetic.
+  struct Job {
+    bool ta, tb;
+    int64_t m, n, k, lda, ldb, ldc, tm, tn, mtiles, ntiles;
+    T alpha, beta;
+    const T* a;
+    const T* b;
+    T* c;
+  };
+  static void run_task(void* p, int64_t t) {
+    const Job& j = *static_cast<const Job*>(p);
+    const int64_t bi = t / j.tn, bj = t % j.tn;
+    const int64_t i0 = (j.mtiles * bi / j.tm) * MR, i1 = bi + 1 == j.tm ? j.m : (j.mtiles * (bi + 1) / j.tm) * MR;
+    const int64_t j0 = (j.ntiles * bj / j.tn) * NR, j1 = bj + 1 == j.tn ? j.n : (j.ntiles * (bj + 1) / j.tn) * NR;
+    if (i1 <= i0 || j1 <= j0) return;
+    const T* a = j.ta ? j.a + i0 : j.a + i0 * j.lda;
+    const T* b = j.tb ? j.b + j0 * j.ldb : j.b + j0;
+    run_block(j.ta, j.tb, i1 - i0, j1 - j0, j.k, j.alpha, a, j.lda, b, j.ldb, j.beta, j.c + i0 * j.ldc + j0, j.ldc);
+  }
+
+  static void run(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b,
+                  int64_t ldb, T beta, T* c, int64_t ldc) {
+    // Tiny products cannot pay for packing, and a sliver of rows would mostly compute padding.
+    if (m * n * k <= 24 * 24 * 24 || m < MR / 2) {
+      direct(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      return;
+    }
+    // A thread is worth waking for about 2 MFLOP (10-20 us of work here); below that, one thread.
+    const int64_t mtiles = (m + MR - 1) / MR, ntiles = (n + NR - 1) / NR;
+    int64_t threads = max_threads();
+    const int64_t by_work = (m * n * k) / (1 << 20);
+    if (threads > by_work) threads = by_work < 1 ? 1 : by_work;
+    if (threads > mtiles * ntiles) threads = mtiles * ntiles;
+    if (threads <= 1) {
+      run_block(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      return;
+    }
+    // Grid: the factorisation of the thread count whose largest block has the fewest tiles; ties go
+    // to splitting columns (each thread then packs a disjoint part of B).
+    int64_t best_tm = 1, best_cost = -1;
+    for (int64_t tm = 1; tm <= threads; ++tm) {
+      if (threads % tm) continue;
+      const int64_t tn = threads / tm;
+      if (tm > mtiles || tn > ntiles) continue;
+      const int64_t cost = ((mtiles + tm - 1) / tm) * ((ntiles + tn - 1) / tn) * 64 + tm;
+      if (best_cost < 0 || cost < best_cost) {
+        best_cost = cost;
+        best_tm = tm;
+      }
+    }
+    if (best_cost < 0) {
+      run_block(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      return;
+    }
+    Job job{ta, tb, m, n, k, lda, ldb, ldc, best_tm, threads / best_tm, mtiles, ntiles, alpha, beta, a, b, c};
+    parallel_for(threads, static_cast<int>(threads), &run_task, &job);
   }
 };
 

@@ -1,0 +1,270 @@
+#!/usr/bin/python3
+"""Adjoint's native kernels side by side with PyTorch, in one process, interleaved.
+
+Each case runs Adjoint (libadjoint_kernels through ctypes, the same C ABI the .NET bindings call) and
+the matching PyTorch op on the same data, alternating A, T, A, T, ... for several rounds, and reports
+medians. Because both peers share each round, background load on the machine hits both alike and the
+ratio column stays meaningful even when the absolute numbers wobble.
+
+Usage (see docs/PERFORMANCE.md):
+    /usr/bin/python3 benchmarks/peers/torch_peer.py [--threads 1,2] [--rounds 7] [--filter gemm] [--quick]
+
+The tuned-PyTorch environment of issue #6 (OPENBLAS_CORETYPE=SkylakeX ATEN_CPU_CAPABILITY=avx512
+OMP_WAIT_POLICY=PASSIVE) is applied by re-executing this script when it is missing, because those
+variables are read when torch loads. Machine limits used for the "% of" columns come from the issue:
+FP32 FMA peak 170 / 338 GFLOP/s and memory bandwidth 11.8 / 22 GB/s on 1 / 2 threads.
+"""
+import argparse
+import ctypes
+import os
+import statistics
+import sys
+import time
+
+TUNED_ENV = {"OPENBLAS_CORETYPE": "SkylakeX", "ATEN_CPU_CAPABILITY": "avx512", "OMP_WAIT_POLICY": "PASSIVE"}
+if any(os.environ.get(k) != v for k, v in TUNED_ENV.items()) and not os.environ.get("ADJ_PEER_NO_REEXEC"):
+    env = dict(os.environ, **TUNED_ENV)
+    os.execve(sys.executable, [sys.executable] + sys.argv, env)
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+PEAK_GFLOPS = {1: 170.0, 2: 338.0}
+BANDWIDTH_GBS = {1: 11.8, 2: 22.0}
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# adjoint.h enumerators
+F32, F64 = 0, 1
+UNARY = {"neg": 0, "abs": 1, "exp": 2, "log": 3, "sqrt": 4, "sin": 5, "cos": 6, "tanh": 7, "sigmoid": 8,
+         "relu": 9, "softplus": 10}
+BINARY = {"add": 0, "sub": 1, "mul": 2, "div": 3, "pow": 4, "maximum": 5, "minimum": 6}
+ROW = {"softmax": 0, "log_softmax": 1, "logsumexp": 2}
+
+
+def load_adjoint():
+    path = os.environ.get("ADJOINT_NATIVE_PATH") or os.path.join(ROOT, "artifacts", "native", "linux-x64",
+                                                                 "libadjoint_kernels.so")
+    lib = ctypes.CDLL(path)
+    p, i32, i64, dbl = ctypes.c_void_p, ctypes.c_int32, ctypes.c_int64, ctypes.c_double
+    lib.adj_gemm.argtypes = [i32, i32, i32, i64, i64, i64, dbl, p, i64, p, i64, dbl, p, i64]
+    lib.adj_unary.argtypes = [i32, i32, i64, p, p]
+    lib.adj_unary_backward.argtypes = [i32, i32, i64, p, p, p, p]
+    lib.adj_binary.argtypes = [i32, i32, i32, p, p, p, p, p, p, p]
+    lib.adj_reduce.argtypes = [i32, i32, i32, p, p, p, ctypes.c_uint64, p, p]
+    lib.adj_row_op.argtypes = [i32, i32, i64, i64, p, p]
+    lib.adj_row_op_backward.argtypes = [i32, i32, i64, i64, p, p, p, p]
+    lib.adj_set_num_threads.argtypes = [i32]
+    lib.adj_build_info.restype = ctypes.c_char_p
+    for f in ("adj_gemm", "adj_unary", "adj_unary_backward", "adj_binary", "adj_reduce", "adj_row_op",
+              "adj_row_op_backward"):
+        getattr(lib, f).restype = i32
+    return lib
+
+
+def ptr(a):
+    return a.ctypes.data
+
+
+def i64s(*v):
+    return (ctypes.c_int64 * len(v))(*v)
+
+
+class Case:
+    """One benchmark: adjoint() and peer() do the same work; work is FLOPs (gemm) or bytes moved."""
+
+    def __init__(self, group, name, unit, work, adjoint, peer):
+        self.group, self.name, self.unit, self.work, self.adjoint, self.peer = group, name, unit, work, adjoint, peer
+
+
+def rnd(shape, lo=-3.0, hi=3.0, seed=0):
+    return np.random.default_rng(seed).uniform(lo, hi, size=shape).astype(np.float32)
+
+
+def check(status, what):
+    if status != 0:
+        raise RuntimeError(f"{what} failed with status {status}")
+
+
+def build_cases(lib):
+    cases = []
+    # --- sgemm: C[m,n] = A[m,k] B[k,n]; "256x784x1024" is m x k x n (a 784-input, 1024-unit layer, batch 256)
+    for (m, k, n) in [(128, 128, 128), (256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 2048, 2048),
+                      (256, 784, 1024)]:
+        a, b, c = rnd((m, k), seed=1), rnd((k, n), seed=2), np.zeros((m, n), np.float32)
+        ta, tb, tc = torch.from_numpy(rnd((m, k), seed=1)), torch.from_numpy(rnd((k, n), seed=2)), torch.zeros(m, n)
+
+        def adj(a=a, b=b, c=c, m=m, n=n, k=k):
+            check(lib.adj_gemm(F32, 0, 0, m, n, k, 1.0, ptr(a), k, ptr(b), n, 0.0, ptr(c), n), "gemm")
+
+        def peer(ta=ta, tb=tb, tc=tc):
+            torch.mm(ta, tb, out=tc)
+        name = f"{m}x{k}x{n}" if not (m == n == k) else f"{m}^3"
+        cases.append(Case("gemm", f"sgemm {name}", "GFLOP/s", 2.0 * m * n * k, adj, peer))
+
+    # --- elementwise forward, 4M floats (in + out counted)
+    n = 4 << 20
+    x = rnd(n, seed=3)
+    xpos = rnd(n, 0.01, 10.0, seed=4)
+    for op in ["tanh", "exp", "sigmoid", "log", "sin", "cos", "softplus", "relu", "sqrt"]:
+        src = xpos if op in ("log", "sqrt") else x
+        y = np.empty_like(src)
+        tx, ty = torch.from_numpy(src.copy()), torch.empty(n)
+        code = UNARY[op]
+
+        def adj(src=src, y=y, code=code):
+            check(lib.adj_unary(code, F32, n, ptr(src), ptr(y)), "unary")
+        tfn = {"tanh": torch.tanh, "exp": torch.exp, "sigmoid": torch.sigmoid, "log": torch.log, "sin": torch.sin,
+               "cos": torch.cos, "relu": None, "sqrt": torch.sqrt, "softplus": None}[op]
+        if op == "relu":
+            def peer(tx=tx, ty=ty):
+                torch.clamp_min(tx, 0.0, out=ty)
+        elif op == "softplus":
+            def peer(tx=tx, ty=ty):
+                torch._C._nn.softplus(tx, 1, 20, out=ty)
+        else:
+            def peer(tx=tx, ty=ty, tfn=tfn):
+                tfn(tx, out=ty)
+        cases.append(Case("unary", f"{op} 4M", "GB/s", 8.0 * n, adj, peer))
+
+    # --- fused backward kernels, 4M (L3-resident) and 16M floats (64 MiB per array: DRAM bound)
+    for count, label in [(4 << 20, "4M"), (16 << 20, "16M")]:
+        y = rnd(count, -0.9, 0.9, seed=5)
+        gy = rnd(count, seed=6)
+        gx = np.empty_like(gy)
+        ty, tgy, tgx = torch.from_numpy(y.copy()), torch.from_numpy(gy.copy()), torch.empty(count)
+        for op in ["tanh", "sigmoid", "exp"]:
+            code = UNARY[op]
+
+            def adj(y=y, gy=gy, gx=gx, code=code, count=count):
+                check(lib.adj_unary_backward(code, F32, count, None, ptr(y), ptr(gy), ptr(gx)), "unary_backward")
+            if op == "tanh":
+                def peer(ty=ty, tgy=tgy, tgx=tgx):
+                    torch.ops.aten.tanh_backward.grad_input(tgy, ty, grad_input=tgx)
+            elif op == "sigmoid":
+                def peer(ty=ty, tgy=tgy, tgx=tgx):
+                    torch.ops.aten.sigmoid_backward.grad_input(tgy, ty, grad_input=tgx)
+            else:
+                def peer(ty=ty, tgy=tgy, tgx=tgx):
+                    torch.mul(tgy, ty, out=tgx)
+            cases.append(Case("backward", f"{op}' {label}", "GB/s", 12.0 * count, adj, peer))
+
+    # --- binary, 4M
+    a, b, o = rnd(n, seed=7), rnd(n, seed=8), np.empty(n, np.float32)
+    ta_, tb_, to_ = torch.from_numpy(a.copy()), torch.from_numpy(b.copy()), torch.empty(n)
+    shape, st = i64s(n), i64s(1)
+    for op, tfn in [("add", torch.add), ("mul", torch.mul)]:
+        code = BINARY[op]
+
+        def adj(code=code):
+            check(lib.adj_binary(code, F32, 1, shape, ptr(a), st, ptr(b), st, ptr(o), st), "binary")
+
+        def peer(tfn=tfn):
+            tfn(ta_, tb_, out=to_)
+        cases.append(Case("binary", f"{op} 4M", "GB/s", 12.0 * n, adj, peer))
+
+    # --- reductions over a 2048 x 2048 matrix (16 MiB): all, rows (axis 1), columns (axis 0)
+    r = cc = 2048
+    xm = rnd((r, cc), seed=9)
+    txm = torch.from_numpy(xm.copy())
+    shp, strd = i64s(r, cc), i64s(cc, 1)
+    for label, mask, outn, tdim in [("sum all", 3, 1, None), ("sum axis=1", 2, r, 1), ("sum axis=0", 1, cc, 0)]:
+        yv = np.empty(outn, np.float32)
+        tout = torch.empty(outn if tdim is not None else ())
+
+        def adj(mask=mask, yv=yv):
+            check(lib.adj_reduce(0, F32, 2, shp, ptr(xm), strd, mask, ptr(yv), None), "reduce")
+        if tdim is None:
+            def peer(tout=tout):
+                torch.sum(txm, dim=(0, 1), out=tout)
+        else:
+            def peer(tdim=tdim, tout=tout):
+                torch.sum(txm, dim=tdim, out=tout)
+        cases.append(Case("reduce", f"{label} 2048^2", "GB/s", 4.0 * r * cc, adj, peer))
+
+    # --- row ops: softmax / log-softmax forward and backward on [4096, 1024]
+    rows, cols = 4096, 1024
+    xr = rnd((rows, cols), seed=10)
+    yr = np.empty_like(xr)
+    gyr, gxr = rnd((rows, cols), seed=11), np.empty_like(xr)
+    txr, tyr, tgyr, tgxr = torch.from_numpy(xr.copy()), torch.empty(rows, cols), torch.from_numpy(gyr.copy()), torch.empty(rows, cols)
+    for op in ["softmax", "log_softmax"]:
+        code = ROW[op]
+
+        def adj(code=code):
+            check(lib.adj_row_op(code, F32, rows, cols, ptr(xr), ptr(yr)), "row_op")
+        tf = torch._softmax if op == "softmax" else torch._log_softmax
+
+        def peer(tf=tf):
+            torch.ops.aten._softmax.out(txr, 1, False, out=tyr) if tf is torch._softmax else \
+                torch.ops.aten._log_softmax.out(txr, 1, False, out=tyr)
+        cases.append(Case("rowops", f"{op} 4096x1024", "GB/s", 8.0 * rows * cols, adj, peer))
+        lib.adj_row_op(code, F32, rows, cols, ptr(xr), ptr(yr))
+        yr_fixed = yr.copy()
+        tyr_fixed = torch.from_numpy(yr_fixed.copy())
+
+        def adjb(code=code, yr_fixed=yr_fixed):
+            check(lib.adj_row_op_backward(code, F32, rows, cols, None, ptr(yr_fixed), ptr(gyr), ptr(gxr)), "row_bwd")
+        if op == "softmax":
+            def peerb(tyr_fixed=tyr_fixed):
+                torch.ops.aten._softmax_backward_data.out(tgyr, tyr_fixed, 1, torch.float32, out=tgxr)
+        else:
+            def peerb(tyr_fixed=tyr_fixed):
+                torch.ops.aten._log_softmax_backward_data.out(tgyr, tyr_fixed, 1, torch.float32, out=tgxr)
+        cases.append(Case("rowops", f"{op}' 4096x1024", "GB/s", 12.0 * rows * cols, adjb, peerb))
+    return cases
+
+
+def time_batch(fn, reps):
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        fn()
+    return (time.perf_counter() - t0) / reps
+
+
+def measure(case, rounds, budget):
+    # calibrate: enough repetitions that one batch takes ~budget seconds
+    case.adjoint()
+    case.peer()
+    t = max(time_batch(case.adjoint, 1), 1e-6)
+    reps = max(1, int(budget / t))
+    a_times, p_times = [], []
+    for _ in range(rounds):
+        a_times.append(time_batch(case.adjoint, reps))
+        p_times.append(time_batch(case.peer, reps))
+    return statistics.median(a_times), statistics.median(p_times)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--budget", type=float, default=0.05, help="seconds per timed batch")
+    ap.add_argument("--filter", default="")
+    ap.add_argument("--quick", action="store_true", help="3 rounds, short batches")
+    args = ap.parse_args()
+    if args.quick:
+        args.rounds, args.budget = 3, 0.02
+    lib = load_adjoint()
+    cases = [c for c in build_cases(lib) if args.filter in c.group or args.filter in c.name]
+    print(f"# adjoint: {lib.adj_build_info().decode()}")
+    print(f"# torch {torch.__version__}, capability {torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends, 'cpu') else '?'}, "
+          f"env {' '.join(f'{k}={os.environ.get(k)}' for k in TUNED_ENV)}")
+    print(f"# load average at start: {os.getloadavg()[0]:.2f}; rounds={args.rounds}, batch~{args.budget}s, medians")
+    for threads in [int(t) for t in args.threads.split(",")]:
+        torch.set_num_threads(threads)
+        lib.adj_set_num_threads(threads)
+        limit = PEAK_GFLOPS if True else None
+        print(f"\n## {threads} thread{'s' if threads > 1 else ''}\n")
+        print("| case | Adjoint | PyTorch | unit | Adjoint % of " + ("peak/bandwidth") + " | Adjoint / PyTorch |")
+        print("|---|---:|---:|---|---:|---:|")
+        for c in cases:
+            ta, tp = measure(c, args.rounds, args.budget)
+            scale = 1e9
+            va, vp = c.work / ta / scale, c.work / tp / scale
+            ref = PEAK_GFLOPS[threads] if c.unit == "GFLOP/s" else BANDWIDTH_GBS[threads]
+            print(f"| {c.name} | {va:.1f} | {vp:.1f} | {c.unit} | {100 * va / ref:.0f} % | {va / vp:.2f}x |", flush=True)
+    print(f"\n# load average at end: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
