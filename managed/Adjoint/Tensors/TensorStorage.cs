@@ -14,6 +14,10 @@ internal sealed unsafe class TensorStorage
 {
     private const nuint Alignment = 64;
 
+    // Reporting pressure costs about as much as the allocation itself; below this size the managed Tensor
+    // wrapper already tells the GC enough, so only larger blocks are reported.
+    private const long PressureThreshold = 4096;
+
     private static long _liveBytes;
 
     private int _refCount;
@@ -52,7 +56,7 @@ internal sealed unsafe class TensorStorage
         long bytes = checked(length * dtype.ElementSize());
         // AlignedAlloc(0) may return null; one aligned line keeps Pointer valid for empty tensors.
         void* p = NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, (long)Alignment), Alignment);
-        if (bytes > 0) GC.AddMemoryPressure(bytes);
+        ReportPressure(bytes);
         Interlocked.Add(ref _liveBytes, bytes);
         return new TensorStorage(p, dtype, length, bytes);
     }
@@ -72,7 +76,31 @@ internal sealed unsafe class TensorStorage
         void* p = _pointer;
         _pointer = null;
         NativeMemory.AlignedFree(p);
-        if (ByteLength > 0) GC.RemoveMemoryPressure(ByteLength);
+        ReportPressure(-ByteLength);
         Interlocked.Add(ref _liveBytes, -ByteLength);
+    }
+
+    // GC.AddMemoryPressure is costly per call and, called for every small tensor, induces full collections.
+    // Unreported bytes are batched and handed to the GC in chunks, so the GC's view of native memory is
+    // accurate to within one chunk while each tensor pays only an interlocked add.
+    private const long PressureChunk = 1 << 20;
+    private static long _unreportedPressure;
+
+    private static void ReportPressure(long delta)
+    {
+        if (delta == 0) return;
+        long pending = Interlocked.Add(ref _unreportedPressure, delta);
+        if (pending >= PressureChunk)
+        {
+            long take = Interlocked.Exchange(ref _unreportedPressure, 0);
+            if (take > 0) GC.AddMemoryPressure(take);
+            else Interlocked.Add(ref _unreportedPressure, take);
+        }
+        else if (pending <= -PressureChunk)
+        {
+            long take = Interlocked.Exchange(ref _unreportedPressure, 0);
+            if (take < 0) GC.RemoveMemoryPressure(-take);
+            else Interlocked.Add(ref _unreportedPressure, take);
+        }
     }
 }

@@ -3,13 +3,24 @@ using NUnit.Framework;
 
 namespace Adjoint.Tests.Core;
 
-/// <summary>Runs every test of a derived fixture on the managed backend (Backend.Use is per thread).</summary>
-public abstract class CoreTest
+/// <summary>
+/// Runs every test of a derived fixture once per backend (Backend.Use is per thread): the managed backend
+/// always, the native one when its library loads (otherwise those cases are ignored, not failed).
+/// </summary>
+[TestFixtureSource(nameof(BackendNames))]
+public abstract class CoreTest(string backend)
 {
     private IDisposable? _backend;
 
+    public static readonly string[] BackendNames = ["managed", "native"];
+
     [SetUp]
-    public void UseManagedBackend() => _backend = Backend.Use(Backend.Managed);
+    public void UseBackend()
+    {
+        if (backend == "native" && !Backend.NativeAvailable)
+            Assert.Ignore($"native backend unavailable: {Backend.NativeLoadError?.Message}");
+        _backend = Backend.Use(backend == "native" ? Backend.Native : Backend.Managed);
+    }
 
     [TearDown]
     public void RestoreBackend() => _backend?.Dispose();

@@ -3,7 +3,7 @@ using NUnit.Framework;
 namespace Adjoint.Tests.Core;
 
 /// <summary>Creation functions, conversions and read-back.</summary>
-public class CreationTests : CoreTest
+public class CreationTests(string backend) : CoreTest(backend)
 {
     [Test]
     public void FromArrayShapesAndDTypes()

@@ -5,7 +5,7 @@ using NUnit.Framework;
 namespace Adjoint.Tests.Core;
 
 /// <summary>Unary and binary ops (public API over the managed backend) against double-precision loops.</summary>
-public class ElementwiseTests : CoreTest
+public class ElementwiseTests(string backend) : CoreTest(backend)
 {
     private static readonly (string Name, Func<Tensor, Tensor> Op, Func<double, double> Reference, double Lo, double Hi)[] UnaryCases =
     [

@@ -3,7 +3,7 @@ using NUnit.Framework;
 namespace Adjoint.Tests.Core;
 
 /// <summary>Each user error throws the documented exception type with a message naming the op and the shapes.</summary>
-public class ErrorMessageTests : CoreTest
+public class ErrorMessageTests(string backend) : CoreTest(backend)
 {
     [Test]
     public void MatMulInnerDimensions()

@@ -3,7 +3,7 @@ using NUnit.Framework;
 namespace Adjoint.Tests.Core;
 
 /// <summary>ToString: PyTorch-style values, elision, shape and dtype.</summary>
-public class FormatTests : CoreTest
+public class FormatTests(string backend) : CoreTest(backend)
 {
     [Test]
     public void Matrix()

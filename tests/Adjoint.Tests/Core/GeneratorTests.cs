@@ -3,7 +3,7 @@ using NUnit.Framework;
 namespace Adjoint.Tests.Core;
 
 /// <summary>Philox4x32-10 known answers, determinism and state replay.</summary>
-public class GeneratorTests : CoreTest
+public class GeneratorTests(string backend) : CoreTest(backend)
 {
     // Known-answer vectors of Random123 (kat_vectors, philox4x32 with 10 rounds).
     [TestCase(0u, 0u, 0u, 0u, 0u, 0u, 0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u)]

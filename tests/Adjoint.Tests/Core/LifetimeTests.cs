@@ -5,7 +5,7 @@ namespace Adjoint.Tests.Core;
 
 /// <summary>Dispose, scopes, finalizer and the live counters. Counters are process-wide: measure deltas, run alone.</summary>
 [NonParallelizable]
-public class LifetimeTests : CoreTest
+public class LifetimeTests(string backend) : CoreTest(backend)
 {
     private static (long Count, long Bytes) Snapshot()
     {

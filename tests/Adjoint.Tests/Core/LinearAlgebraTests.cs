@@ -4,7 +4,7 @@ using NUnit.Framework;
 namespace Adjoint.Tests.Core;
 
 /// <summary>MatMul semantics and the managed GEMM against naive loops.</summary>
-public class LinearAlgebraTests : CoreTest
+public class LinearAlgebraTests(string backend) : CoreTest(backend)
 {
     private static double[] NaiveMatMul(double[] a, double[] b, int m, int k, int n)
     {

@@ -4,7 +4,7 @@ using NUnit.Framework;
 namespace Adjoint.Tests.Core;
 
 /// <summary>Sum/Mean/Max/Min and the row operations against double loops.</summary>
-public class ReductionTests : CoreTest
+public class ReductionTests(string backend) : CoreTest(backend)
 {
     /// <summary>Reference reduction: returns values (keep-dims order) and the row-major index within the reduced block.</summary>
     private static (double[] Values, long[] Index) Reference(double[] x, int[] shape, int[] axes, string op)

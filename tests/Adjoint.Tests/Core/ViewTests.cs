@@ -3,7 +3,7 @@ using NUnit.Framework;
 namespace Adjoint.Tests.Core;
 
 /// <summary>Views share storage and the version counter; geometry of each view op.</summary>
-public class ViewTests : CoreTest
+public class ViewTests(string backend) : CoreTest(backend)
 {
     private static Tensor Grid() => Tensor.Arange(0, 12, 1, DType.Float64).Reshape(3, 4);
 
