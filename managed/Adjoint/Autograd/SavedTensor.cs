@@ -30,7 +30,9 @@ internal sealed class SavedTensor
             _packed = hooks.Value.Pack(tensor);
             _unpack = hooks.Value.Unpack;
         }
-        _bytes = tensor.NumElements * tensor.DType.ElementSize();
+        // A pack result that keeps its own books (a checkpoint placeholder) says what it holds; anything else
+        // is charged the tensor's bytes (see Note [Checkpoint byte accounting]).
+        _bytes = _packed is IPackedSavedTensor own ? own.Bytes : tensor.NumElements * tensor.DType.ElementSize();
         MemoryStats.AddSaved(_bytes);
     }
 
@@ -62,9 +64,23 @@ internal sealed class SavedTensor
         if (IsReleased) return;
         IsReleased = true;
         _tensor = null;
+        (_packed as IPackedSavedTensor)?.Release();
         _packed = null;
         MemoryStats.RemoveSaved(_bytes);
     }
+}
+
+/// <summary>
+/// A pack result that accounts for its own bytes and wants to know when the graph drops it. Checkpointing
+/// packs placeholders (0 bytes) and charges the tensors it really holds, when it holds them.
+/// </summary>
+internal interface IPackedSavedTensor
+{
+    /// <summary>Bytes the saved tensor charges to <see cref="MemoryStats"/> for as long as it lives.</summary>
+    long Bytes { get; }
+
+    /// <summary>The graph released the saved tensor (after backward without retainGraph).</summary>
+    void Release();
 }
 
 /// <summary>The thread's active <see cref="Autograd.SavedTensorHooks"/> pair, innermost first.</summary>

@@ -1,0 +1,396 @@
+using System.Runtime.InteropServices;
+
+namespace Adjoint;
+
+// Note [Non-reentrant checkpoint]
+// A checkpointed chain runs its units normally, so the graph is recorded as usual (edges to every parameter a
+// unit closes over included), but inside a saved-tensor hook: each tensor an op saves becomes a placeholder
+// (unit, index) that holds nothing, unless the schedule or a keep rule says to keep it. When backward unpacks
+// a placeholder whose tensor is not held, the frame runs its schedule's next actions (Note [Chain schedules]):
+// it restores a snapshot and re-runs units with the graph recorded under a capture hook, which hands the
+// tensors those units save, in the same order, to the placeholders' slots. The recomputed graph itself is
+// thrown away. A slot is emptied when it is read (backward reads each saved tensor once per pass), so the
+// memory of a recomputed segment is returned as backward walks through it; a later read (retainGraph, a
+// second pass) finds the slot empty and recomputes again from x_0.
+//
+// Recomputation restores the random generators' states of the unit, so dropout and Rand/Randn replay
+// exactly, and puts the generators back afterwards. Under createGraph (grad mode on during backward) it starts
+// from the original, graph-connected snapshots and records advances too, so the recomputed tensors carry
+// history to the inputs and parameters and a second backward differentiates through them.
+//
+// Nesting: a frame that starts while another frame is recomputing is a throw-away copy of a frame whose
+// placeholders are already on the graph; it saves its inputs (through the outer capture, so the outer
+// sequence matches the original one) and discards everything else.
+
+// Note [Checkpoint byte accounting]
+// MemoryStats counts what is really held: a frame's inputs (as ordinary saved tensors, so an outer checkpoint
+// can drop them too), its snapshots, and its slots while they hold a tensor. Placeholders count 0 bytes. The
+// recomputed graph's own saved tensors duplicate the slots and count nothing. After a slot is read its bytes
+// are returned at once; the frame keeps an uncounted reference to the last tensor it handed out, because a
+// rule may read the same saved tensor twice in a row.
+
+/// <summary>One checkpointed call: a chain of units, a schedule, the placeholders and what they point at.</summary>
+internal sealed class ChainFrame
+{
+    private readonly Func<Tensor[], Tensor[]>[] _units;
+    private readonly ChainSchedule _schedule;
+    private readonly Func<SavedTensorInfo, bool>? _keep;
+    private readonly bool _check;
+    private readonly Generator[] _generators;
+
+    private SavedTensor[] _inputs = [];
+    private bool[][] _requiresGrad = [];
+    private GeneratorState[][] _rng = [];
+    private List<Slot>[] _slots = [];
+    private readonly Dictionary<int, (Tensor[] Values, int[] Versions, long Bytes)> _snapshots = [];
+    private int _cursor;
+    private int _alive;
+    private bool _released;
+    private bool _forwardLevel;
+    private Tensor? _recent;
+
+    public ChainFrame(Func<Tensor[], Tensor[]>[] units, ChainSchedule schedule, Func<SavedTensorInfo, bool>? keep, CheckpointOptions? options)
+    {
+        _units = units;
+        _schedule = schedule;
+        _keep = keep ?? options?.Keep;
+        _check = options?.DeterminismCheck ?? false;
+        _generators = [Generator.Default, .. options?.Generators ?? []];
+    }
+
+    private sealed class Slot
+    {
+        public Tensor? Value;
+        public long Bytes;
+        public int Version;
+        public bool FromForward;
+        public int[] Shape = [];
+        public DType DType;
+        public ulong Hash;
+
+        public void Hold(Tensor t, bool fromForward)
+        {
+            Value = t;
+            FromForward = fromForward;
+            Version = t.Version;
+            MemoryStats.AddSaved(Bytes);
+        }
+
+        public Tensor? Take()
+        {
+            var t = Value;
+            if (t is null) return null;
+            Value = null;
+            MemoryStats.RemoveSaved(Bytes);
+            return t;
+        }
+    }
+
+    /// <summary>What backward holds instead of a saved tensor.</summary>
+    private sealed class Placeholder(ChainFrame frame, int unit, int index) : IPackedSavedTensor
+    {
+        public ChainFrame Frame { get; } = frame;
+        public int Unit { get; } = unit;
+        public int Index { get; } = index;
+        public long Bytes => 0;
+        public void Release() => Frame.OnRelease(this);
+    }
+
+    /// <summary>A tensor saved by a throw-away or recomputed graph: alive through that graph, charged nowhere.</summary>
+    private sealed class Held(Tensor tensor) : IPackedSavedTensor
+    {
+        public Tensor Tensor { get; } = tensor;
+        public long Bytes => 0;
+        public void Release() { }
+    }
+
+    /// <summary>A tensor a forward-mode rule saved inside the segment: kept as an ordinary saved tensor.</summary>
+    private sealed class Direct(Tensor tensor)
+    {
+        public Tensor Tensor { get; } = tensor;
+    }
+
+    /// <summary>The pack hook of a recomputation; its presence on the hook stack tells nested frames to discard.</summary>
+    private sealed class Capture(ChainFrame frame, bool forwardLevel)
+    {
+        public int Unit;
+        public int Count;
+        public bool Fill = true;
+
+        public Held Pack(Tensor t)
+        {
+            // A JVP rule's saves: the forward kept them directly, so they are not in the slot sequence.
+            if (forwardLevel && !ForwardAD.IsActive) return new Held(t);
+            if (Fill) frame.Captured(Unit, Count, t);
+            Count++;
+            return new Held(t);
+        }
+    }
+
+    private static readonly Func<object, Tensor> UnpackHeld = o => o switch
+    {
+        Held h => h.Tensor,
+        Direct d => d.Tensor,
+        _ => throw new InvalidOperationException("Checkpoint: a tensor saved inside a recomputation was discarded (internal error)."),
+    };
+
+    private static bool Recomputing => SavedTensorHookStack.Current?.Pack.Target is Capture;
+
+    // ---- forward ---------------------------------------------------------------------------------------
+
+    public Tensor[] Forward(Tensor[] inputs)
+    {
+        int n = _units.Length;
+        // Saved first, outside this frame's hook: an enclosing checkpoint treats them as its own saved tensors.
+        _inputs = new SavedTensor[inputs.Length];
+        for (int i = 0; i < inputs.Length; i++) _inputs[i] = new SavedTensor(inputs[i]);
+
+        if (Recomputing)
+        {
+            using (SavedTensorHookStack.Push(t => new Held(t), UnpackHeld))
+            {
+                var x = inputs;
+                for (int u = 1; u <= n; u++) x = _units[u - 1](x);
+                return x;
+            }
+        }
+
+        _forwardLevel = ForwardAD.IsActive;
+        _requiresGrad = new bool[n + 1][];
+        _rng = new GeneratorState[n + 1][];
+        _slots = new List<Slot>[n + 1];
+        _requiresGrad[0] = inputs.Select(t => t.RequiresGrad).ToArray();
+        var current = inputs;
+        int unit = 0;
+        var pending = new List<Tensor>();
+        using (SavedTensorHookStack.Push(t => PackForward(unit, t, pending), Unpack))
+        {
+            for (unit = 1; unit <= n; unit++)
+            {
+                _rng[unit] = _generators.Select(g => g.GetState()).ToArray();
+                _slots[unit] = [];
+                pending.Clear();
+                current = _units[unit - 1](current);
+                Classify(unit, pending);
+                _requiresGrad[unit] = current.Select(t => t.RequiresGrad).ToArray();
+                if (_schedule.SnapshotInForward[unit]) TakeShot(unit, current);
+            }
+        }
+        _cursor = _schedule.Replay.Count - _schedule.Backward.Count;
+        if (_alive == 0) ReleaseAll();
+        return current;
+    }
+
+    private object PackForward(int unit, Tensor t, List<Tensor> pending)
+    {
+        if (_forwardLevel && !ForwardAD.IsActive) return new Direct(t);
+        var slots = _slots[unit];
+        var slot = new Slot { Shape = t.ShapeArray, DType = t.DType, Bytes = t.NumElements * t.DType.ElementSize() };
+        slots.Add(slot);
+        pending.Add(t);
+        _alive++;
+        return new Placeholder(this, unit, slots.Count - 1);
+    }
+
+    /// <summary>
+    /// After a unit ran: keep what the schedule or the keep rule wants (outputs have their producer op by now),
+    /// remember fingerprints of the rest when checking determinism, and let go of the others.
+    /// </summary>
+    private void Classify(int unit, List<Tensor> pending)
+    {
+        var slots = _slots[unit];
+        for (int k = 0; k < pending.Count; k++)
+        {
+            var t = pending[k];
+            bool keep = _schedule.KeptInForward[unit]
+                || (_keep is not null && _keep(new SavedTensorInfo(t.GradFn?.Name, t.ShapeArray, t.DType, slots[k].Bytes)));
+            if (keep) slots[k].Hold(t, fromForward: true);
+            else if (_check) slots[k].Hash = Fingerprint(t);
+        }
+    }
+
+    private void TakeShot(int position, Tensor[] values)
+    {
+        long bytes = values.Sum(t => t.NumElements * t.DType.ElementSize());
+        if (_snapshots.Remove(position, out var old)) MemoryStats.RemoveSaved(old.Bytes);
+        _snapshots[position] = (values, values.Select(t => t.Version).ToArray(), bytes);
+        MemoryStats.AddSaved(bytes);
+    }
+
+    private void FreeShot(int position)
+    {
+        if (_snapshots.Remove(position, out var old)) MemoryStats.RemoveSaved(old.Bytes);
+    }
+
+    // ---- backward --------------------------------------------------------------------------------------
+
+    private Tensor Unpack(object packed)
+    {
+        if (packed is Direct d) return d.Tensor;
+        if (packed is Held h) return h.Tensor;
+        var p = (Placeholder)packed;
+        if (_released)
+            throw new InvalidOperationException("Checkpoint: a saved tensor was read after the graph released it; pass retainGraph: true to backward twice.");
+        var slot = _slots[p.Unit][p.Index];
+        if (slot.Value is null && _recent is not null && _recentSlot == slot) return _recent;
+        if (slot.Value is null) Ensure(p.Unit, slot);
+        var t = slot.Value!;
+        if (slot.FromForward && t.Version != slot.Version)
+            throw new InvalidOperationException(
+                $"Checkpoint: a tensor of shape {Shapes.Format(slot.Shape)} saved for backward in unit {p.Unit} was modified by an in-place operation " +
+                $"(saved at version {slot.Version}, now at version {t.Version}).");
+        slot.Take();
+        _recent = t;
+        _recentSlot = slot;
+        return t;
+    }
+
+    private Slot? _recentSlot;
+
+    /// <summary>Runs the schedule until <paramref name="slot"/> holds its tensor; starts over from x_0 once if the schedule has run out.</summary>
+    private void Ensure(int unit, Slot slot)
+    {
+        bool restarted = false;
+        while (slot.Value is null)
+        {
+            if (_cursor >= _schedule.Replay.Count)
+            {
+                if (restarted)
+                    throw new InvalidOperationException($"Checkpoint: the schedule never recomputes unit {unit} (internal error).");
+                restarted = true;
+                foreach (var position in _snapshots.Keys.ToArray()) FreeShot(position);
+                _cursor = 0;
+            }
+            Execute(_schedule.Replay[_cursor++]);
+        }
+    }
+
+    private void Execute(ChainAction action)
+    {
+        switch (action.Kind)
+        {
+            case ChainActionKind.Free:
+                FreeShot(action.From);
+                break;
+            case ChainActionKind.Advance:
+                TakeShot(action.To, Run(action.From, action.To, capture: false));
+                break;
+            case ChainActionKind.Tape:
+                int last = action.To;
+                // Units at the end whose saved tensors are all held need not run again.
+                while (last > action.From && _slots[last].TrueForAll(s => s.Value is not null)) last--;
+                if (last > action.From) Run(action.From, last, capture: true);
+                break;
+        }
+    }
+
+    /// <summary>Re-runs units from+1..to from the snapshot at <paramref name="from"/>, with each unit's generator states.</summary>
+    private Tensor[] Run(int from, int to, bool capture)
+    {
+        bool createGraph = GradMode.IsEnabled;
+        var x = Restore(from, createGraph);
+        var saved = _generators.Select(g => g.GetState()).ToArray();
+        var sink = new Capture(this, _forwardLevel) { Fill = capture };
+        try
+        {
+            using (GradMode.Set(capture || createGraph))
+            using (capture || createGraph ? SavedTensorHookStack.Push(sink.Pack, UnpackHeld) : null)
+            {
+                for (int u = from + 1; u <= to; u++)
+                {
+                    for (int g = 0; g < _generators.Length; g++) _generators[g].SetState(_rng[u][g]);
+                    sink.Unit = u;
+                    sink.Count = 0;
+                    x = _units[u - 1](x);
+                    if (capture && sink.Count != _slots[u].Count)
+                        throw new CheckpointMismatchException(
+                            $"Checkpoint: recomputing unit {u} saved {sink.Count} tensors for backward, the forward pass saved {_slots[u].Count}. " +
+                            "The segment must do the same operations when it runs again (no data-dependent control flow on state that changed).");
+                }
+            }
+        }
+        finally
+        {
+            for (int g = 0; g < _generators.Length; g++) _generators[g].SetState(saved[g]);
+        }
+        MemoryStats.AddRecomputed(to - from);
+        return x;
+    }
+
+    private Tensor[] Restore(int position, bool keepGraph)
+    {
+        Tensor[] values;
+        if (position == 0)
+        {
+            values = _inputs.Select(s => s.Unpack("Checkpoint")).ToArray();
+        }
+        else
+        {
+            if (!_snapshots.TryGetValue(position, out var shot))
+                throw new InvalidOperationException($"Checkpoint: snapshot {position} is not held (internal schedule error).");
+            for (int i = 0; i < shot.Values.Length; i++)
+                if (shot.Values[i].Version != shot.Versions[i])
+                    throw new InvalidOperationException(
+                        $"Checkpoint: the output of unit {position} (shape {Shapes.Format(shot.Values[i].ShapeArray)}) was modified in place after it was kept " +
+                        $"(version {shot.Versions[i]}, now {shot.Values[i].Version}); recomputing from it would give wrong gradients.");
+            values = shot.Values;
+        }
+        if (keepGraph) return values;
+        var detached = new Tensor[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            detached[i] = values[i].Detach();
+            if (_requiresGrad[position][i]) detached[i].RequiresGrad = true;
+        }
+        return detached;
+    }
+
+    private void Captured(int unit, int index, Tensor t)
+    {
+        var slots = _slots[unit];
+        if (index >= slots.Count)
+            throw new CheckpointMismatchException($"Checkpoint: recomputing unit {unit} saved more tensors for backward than the forward pass ({slots.Count}).");
+        var slot = slots[index];
+        if (!slot.Shape.AsSpan().SequenceEqual(t.ShapeArray) || slot.DType != t.DType)
+            throw new CheckpointMismatchException(
+                $"Checkpoint: recomputing unit {unit}, saved tensor {index} has shape {Shapes.Format(t.ShapeArray)} {t.DType}; the forward pass saved {Shapes.Format(slot.Shape)} {slot.DType}.");
+        if (slot.Value is not null) return;
+        if (_check && !slot.FromForward && slot.Hash != Fingerprint(t))
+            throw new CheckpointMismatchException(
+                $"Checkpoint: recomputing unit {unit}, saved tensor {index} (shape {Shapes.Format(slot.Shape)}, produced by {t.GradFn?.Name ?? "a leaf"}) " +
+                "differs from the forward pass. Is the segment nondeterministic, or does it draw from a generator not listed in CheckpointOptions.Generators?");
+        slot.Hold(t, fromForward: false);
+    }
+
+    // ---- release ---------------------------------------------------------------------------------------
+
+    private void OnRelease(Placeholder p)
+    {
+        _slots[p.Unit][p.Index].Take();
+        if (--_alive == 0) ReleaseAll();
+    }
+
+    private void ReleaseAll()
+    {
+        if (_released) return;
+        _released = true;
+        foreach (var s in _inputs) s.Release();
+        foreach (var position in _snapshots.Keys.ToArray()) FreeShot(position);
+        foreach (var list in _slots)
+            if (list is not null)
+                foreach (var s in list) s.Take();
+        _recent = null;
+        _recentSlot = null;
+    }
+
+    /// <summary>FNV-1a over the tensor's bytes: equal values give equal fingerprints, bit for bit.</summary>
+    private static ulong Fingerprint(Tensor t)
+    {
+        ulong h = 14695981039346656037UL;
+        ReadOnlySpan<byte> bytes = t.DType == DType.Float32
+            ? MemoryMarshal.AsBytes(t.ToArray<float>().AsSpan())
+            : MemoryMarshal.AsBytes(t.ToArray<double>().AsSpan());
+        foreach (byte b in bytes) h = (h ^ b) * 1099511628211UL;
+        return h;
+    }
+}

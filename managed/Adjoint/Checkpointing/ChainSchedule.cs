@@ -1,0 +1,144 @@
+namespace Adjoint;
+
+// Note [Chain schedules]
+// A checkpointed chain x_0 → x_1 → … → x_L (unit i maps x_{i-1} to x_i) is reversed by a tree:
+//   Tape(a, b)            run units a+1..b with the graph recorded and their saved tensors kept, then
+//                         backward consumes them;
+//   Split(a, m, b, R, L)  go from x_a to x_m, keep x_m as a snapshot, reverse (m, b] by R, drop x_m,
+//                         then reverse (a, m] by L.
+// x_a is always available when (a, b] is reversed (x_0 is the chain's saved input). The root is executed in
+// "sweep" mode: its rightmost path is the forward pass itself, so its advances and its last Tape cost
+// nothing extra (the tape's saved tensors are the ones the forward recorded). Every other node runs in
+// "recompute" mode, where an advance of k units and a tape of k units each cost k recomputed steps.
+// With single-unit tapes this is exactly Revolve's model: advances + one taped evaluation per step, and
+// recomputed steps = Revolve's total forward steps (the first sweep's L − 1 advances and the L taped steps
+// less the L steps the forward pass performs anyway).
+//
+// The tree is flattened into actions (Advance, Tape, Free). The forward pass performs the sweep actions
+// itself; the backward actions run lazily, in order, whenever a saved tensor that is not held is unpacked.
+
+/// <summary>A node of a chain-reversal tree (see Note [Chain schedules]).</summary>
+internal abstract record PlanNode(int A, int B);
+
+/// <summary>Record units A+1..B in one go.</summary>
+internal sealed record TapeNode(int A, int B) : PlanNode(A, B);
+
+/// <summary>Advance to M, snapshot x_M, reverse (M, B] with <see cref="Right"/>, drop x_M, reverse (A, M] with <see cref="Left"/>.</summary>
+internal sealed record SplitNode(int A, int M, int B, PlanNode Right, PlanNode Left) : PlanNode(A, B);
+
+internal enum ChainActionKind { Advance, Tape, Free }
+
+/// <summary>Advance: x_From → x_To without keeping saved tensors, then snapshot x_To. Tape: record From+1..To. Free: drop snapshot From.</summary>
+internal readonly record struct ChainAction(ChainActionKind Kind, int From, int To)
+{
+    public int Steps => Kind == ChainActionKind.Free ? 0 : To - From;
+}
+
+/// <summary>A flattened chain schedule: what the forward pass keeps and what backward does, in order.</summary>
+internal sealed class ChainSchedule
+{
+    public ChainSchedule(int units, PlanNode? root)
+    {
+        Units = units;
+        Root = root;
+        KeptInForward = new bool[units + 1];
+        SnapshotInForward = new bool[units + 1];
+        var backward = new List<ChainAction>();
+        var sweep = new List<ChainAction>();
+        if (root is null)
+        {
+            // Checkpoint.Run: the forward keeps nothing, backward records everything again.
+            backward.Add(new ChainAction(ChainActionKind.Tape, 0, units));
+        }
+        else
+        {
+            Sweep(root, sweep, backward);
+        }
+        Backward = backward;
+        Replay = [.. sweep, .. backward];
+    }
+
+    public int Units { get; }
+
+    public PlanNode? Root { get; }
+
+    /// <summary>Units whose saved tensors the forward pass keeps (index 1..L).</summary>
+    public bool[] KeptInForward { get; }
+
+    /// <summary>Positions whose value the forward pass snapshots (index 1..L).</summary>
+    public bool[] SnapshotInForward { get; }
+
+    /// <summary>What backward does after the forward pass.</summary>
+    public IReadOnlyList<ChainAction> Backward { get; }
+
+    /// <summary>The whole schedule from x_0 alone (a second backward pass after retainGraph starts here).</summary>
+    public IReadOnlyList<ChainAction> Replay { get; }
+
+    public long RecomputeSteps => Backward.Sum(a => (long)a.Steps);
+
+    private void Sweep(PlanNode node, List<ChainAction> sweep, List<ChainAction> backward)
+    {
+        switch (node)
+        {
+            case TapeNode t:
+                for (int i = t.A + 1; i <= t.B; i++) KeptInForward[i] = true;
+                sweep.Add(new ChainAction(ChainActionKind.Tape, t.A, t.B));
+                break;
+            case SplitNode s:
+                SnapshotInForward[s.M] = true;
+                sweep.Add(new ChainAction(ChainActionKind.Advance, s.A, s.M));
+                Sweep(s.Right, sweep, backward);
+                backward.Add(new ChainAction(ChainActionKind.Free, s.M, s.M));
+                Recompute(s.Left, backward);
+                break;
+        }
+    }
+
+    private static void Recompute(PlanNode node, List<ChainAction> backward)
+    {
+        switch (node)
+        {
+            case TapeNode t:
+                backward.Add(new ChainAction(ChainActionKind.Tape, t.A, t.B));
+                break;
+            case SplitNode s:
+                backward.Add(new ChainAction(ChainActionKind.Advance, s.A, s.M));
+                Recompute(s.Right, backward);
+                backward.Add(new ChainAction(ChainActionKind.Free, s.M, s.M));
+                Recompute(s.Left, backward);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Peak bytes the tree holds beyond x_0 when reversing (a, b]: <paramref name="saved"/>[i] is unit i's
+    /// saved bytes, <paramref name="output"/>[i] the bytes of x_i.
+    /// </summary>
+    public static long Peak(PlanNode node, long[] saved, long[] output) => node switch
+    {
+        TapeNode t => SumRange(saved, t.A, t.B),
+        SplitNode s => Math.Max(output[s.M] + Peak(s.Right, saved, output), Peak(s.Left, saved, output)),
+        _ => 0,
+    };
+
+    /// <summary>Recomputed steps of a tree in sweep mode (<paramref name="sweep"/>) or recompute mode.</summary>
+    public static long Cost(PlanNode node, bool sweep) => node switch
+    {
+        TapeNode t => sweep ? 0 : t.B - t.A,
+        SplitNode s => (sweep ? 0 : s.M - s.A) + Cost(s.Right, sweep) + Cost(s.Left, false),
+        _ => 0,
+    };
+
+    public static long SumRange(long[] values, int a, int b)
+    {
+        long sum = 0;
+        for (int i = a + 1; i <= b; i++) sum += values[i];
+        return sum;
+    }
+
+    // ---- the trees of each policy ----------------------------------------------------------------------
+
+    /// <summary>Segments of k units; the last one is taped by the forward pass.</summary>
+    public static PlanNode Segments(int a, int b, int k) =>
+        b - a <= k ? new TapeNode(a, b) : new SplitNode(a, a + k, b, Segments(a + k, b, k), new TapeNode(a, a + k));
+}
