@@ -68,8 +68,8 @@ public static class DemoCommand
         backends.Add(Backend.Managed);
         AnsiConsole.Write(new Panel(info).Header("Adjoint").Border(BoxBorder.Rounded));
 
+        AnsiConsole.WriteLine($"sum(tanh(A·B)), A and B {n}×{n} {dtype}");
         var table = new Table().Border(TableBorder.Rounded)
-            .Title($"sum(tanh(A·B)), A and B {n}×{n} {dtype}")
             .AddColumn("backend")
             .AddColumn(new TableColumn("result").RightAligned())
             .AddColumn(new TableColumn("best time").RightAligned());
