@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 
@@ -154,17 +155,17 @@ public sealed unsafe partial class ManagedBackend
             var b0 = Vector.Load(bp);
             var b1 = Vector.Load(bp + vc);
             var a0 = new Vector<T>(ap[0]);
-            c00 += a0 * b0;
-            c01 += a0 * b1;
+            c00 = Fma(a0, b0, c00);
+            c01 = Fma(a0, b1, c01);
             var a1 = new Vector<T>(ap[1]);
-            c10 += a1 * b0;
-            c11 += a1 * b1;
+            c10 = Fma(a1, b0, c10);
+            c11 = Fma(a1, b1, c11);
             var a2 = new Vector<T>(ap[2]);
-            c20 += a2 * b0;
-            c21 += a2 * b1;
+            c20 = Fma(a2, b0, c20);
+            c21 = Fma(a2, b1, c21);
             var a3 = new Vector<T>(ap[3]);
-            c30 += a3 * b0;
-            c31 += a3 * b1;
+            c30 = Fma(a3, b0, c30);
+            c31 = Fma(a3, b1, c31);
             ap += MR;
             bp += 2 * vc;
         }
@@ -185,6 +186,19 @@ public sealed unsafe partial class ManagedBackend
         for (int r = 0; r < rows; r++)
             for (int j = 0; j < cols; j++)
                 c[r * ldc + j] += tile[r * w + j];
+    }
+
+    /// <summary>a·b + c with one rounding where the hardware has FMA (generic math has no vector FMA).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<T> Fma<T>(Vector<T> a, Vector<T> b, Vector<T> c) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float))
+            return Unsafe.BitCast<Vector<float>, Vector<T>>(Vector.FusedMultiplyAdd(
+                Unsafe.BitCast<Vector<T>, Vector<float>>(a), Unsafe.BitCast<Vector<T>, Vector<float>>(b), Unsafe.BitCast<Vector<T>, Vector<float>>(c)));
+        if (typeof(T) == typeof(double))
+            return Unsafe.BitCast<Vector<double>, Vector<T>>(Vector.FusedMultiplyAdd(
+                Unsafe.BitCast<Vector<T>, Vector<double>>(a), Unsafe.BitCast<Vector<T>, Vector<double>>(b), Unsafe.BitCast<Vector<T>, Vector<double>>(c)));
+        return a * b + c;
     }
 
     private static void AddRow<T>(T* c, Vector<T> v0, Vector<T> v1, int vc) where T : unmanaged, IFloatingPointIeee754<T>
