@@ -76,8 +76,19 @@ class Case:
         self.group, self.name, self.unit, self.work, self.adjoint, self.peer = group, name, unit, work, adjoint, peer
 
 
+def aligned_empty(shape, dtype=np.float32):
+    """64-byte aligned, like the managed Tensor storage and PyTorch's allocator (numpy only promises 16)."""
+    count = int(np.prod(shape))
+    item = np.dtype(dtype).itemsize
+    raw = np.empty(count * item + 64, np.uint8)
+    off = (-raw.ctypes.data) % 64
+    return raw[off:off + count * item].view(dtype).reshape(shape)
+
+
 def rnd(shape, lo=-3.0, hi=3.0, seed=0):
-    return np.random.default_rng(seed).uniform(lo, hi, size=shape).astype(np.float32)
+    out = aligned_empty(shape)
+    out[...] = np.random.default_rng(seed).uniform(lo, hi, size=shape).astype(np.float32)
+    return out
 
 
 def check(status, what):
@@ -90,7 +101,7 @@ def build_cases(lib):
     # --- sgemm: C[m,n] = A[m,k] B[k,n]; "256x784x1024" is m x k x n (a 784-input, 1024-unit layer, batch 256)
     for (m, k, n) in [(128, 128, 128), (256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 2048, 2048),
                       (256, 784, 1024)]:
-        a, b, c = rnd((m, k), seed=1), rnd((k, n), seed=2), np.zeros((m, n), np.float32)
+        a, b, c = rnd((m, k), seed=1), rnd((k, n), seed=2), aligned_empty((m, n))
         ta, tb, tc = torch.from_numpy(rnd((m, k), seed=1)), torch.from_numpy(rnd((k, n), seed=2)), torch.zeros(m, n)
 
         def adj(a=a, b=b, c=c, m=m, n=n, k=k):
@@ -107,7 +118,7 @@ def build_cases(lib):
     xpos = rnd(n, 0.01, 10.0, seed=4)
     for op in ["tanh", "exp", "sigmoid", "log", "sin", "cos", "softplus", "relu", "sqrt"]:
         src = xpos if op in ("log", "sqrt") else x
-        y = np.empty_like(src)
+        y = aligned_empty(src.shape)
         tx, ty = torch.from_numpy(src.copy()), torch.empty(n)
         code = UNARY[op]
 
@@ -130,7 +141,7 @@ def build_cases(lib):
     for count, label in [(4 << 20, "4M"), (16 << 20, "16M")]:
         y = rnd(count, -0.9, 0.9, seed=5)
         gy = rnd(count, seed=6)
-        gx = np.empty_like(gy)
+        gx = aligned_empty(gy.shape)
         ty, tgy, tgx = torch.from_numpy(y.copy()), torch.from_numpy(gy.copy()), torch.empty(count)
         for op in ["tanh", "sigmoid", "exp"]:
             code = UNARY[op]
@@ -149,7 +160,7 @@ def build_cases(lib):
             cases.append(Case("backward", f"{op}' {label}", "GB/s", 12.0 * count, adj, peer))
 
     # --- binary, 4M
-    a, b, o = rnd(n, seed=7), rnd(n, seed=8), np.empty(n, np.float32)
+    a, b, o = rnd(n, seed=7), rnd(n, seed=8), aligned_empty(n)
     ta_, tb_, to_ = torch.from_numpy(a.copy()), torch.from_numpy(b.copy()), torch.empty(n)
     shape, st = i64s(n), i64s(1)
     for op, tfn in [("add", torch.add), ("mul", torch.mul)]:
@@ -168,7 +179,7 @@ def build_cases(lib):
     txm = torch.from_numpy(xm.copy())
     shp, strd = i64s(r, cc), i64s(cc, 1)
     for label, mask, outn, tdim in [("sum all", 3, 1, None), ("sum axis=1", 2, r, 1), ("sum axis=0", 1, cc, 0)]:
-        yv = np.empty(outn, np.float32)
+        yv = aligned_empty(outn)
         tout = torch.empty(outn if tdim is not None else ())
 
         def adj(mask=mask, yv=yv):
@@ -184,8 +195,8 @@ def build_cases(lib):
     # --- row ops: softmax / log-softmax forward and backward on [4096, 1024]
     rows, cols = 4096, 1024
     xr = rnd((rows, cols), seed=10)
-    yr = np.empty_like(xr)
-    gyr, gxr = rnd((rows, cols), seed=11), np.empty_like(xr)
+    yr = aligned_empty(xr.shape)
+    gyr, gxr = rnd((rows, cols), seed=11), aligned_empty(xr.shape)
     txr, tyr, tgyr, tgxr = torch.from_numpy(xr.copy()), torch.empty(rows, cols), torch.from_numpy(gyr.copy()), torch.empty(rows, cols)
     for op in ["softmax", "log_softmax"]:
         code = ROW[op]

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "src/api_util.h"
+#include "src/thread_pool.h"
 
 using namespace adj;
 
@@ -25,6 +26,66 @@ adj_status check_alias(const char* fn, const char* out_name, const void* out, co
   if (overlaps(span_of(out, n, esize), span_of(in, n, esize)))
     return fail(ADJ_ERR_INVALID_ARGUMENT, "%s: %s partially overlaps %s", fn, out_name, in_name);
   return ADJ_OK;
+}
+
+// Note [Threading thresholds]: a kernel call is split across the pool only when every thread gets
+// at least this many elements; below that, waking a thread (a few microseconds) costs more than it
+// saves. Transcendental ops are ~10x more work per element than streaming ones, hence two grains.
+constexpr int64_t kGrainStreaming = 32768;
+constexpr int64_t kGrainCompute = 4096;
+
+bool unary_is_compute(int op, bool backward) {
+  switch (op) {
+    case ADJ_UNARY_EXP: case ADJ_UNARY_TANH: case ADJ_UNARY_SIGMOID: return !backward;
+    case ADJ_UNARY_LOG: return !backward;
+    case ADJ_UNARY_SIN: case ADJ_UNARY_COS: case ADJ_UNARY_SOFTPLUS: return true;
+    default: return false;
+  }
+}
+
+// Number of threads for `work` elements at `grain` elements per thread at least.
+int threads_for(int64_t work, int64_t grain) {
+  const int64_t cap = work / grain;
+  const int t = max_threads();
+  return cap < 1 ? 1 : (cap < t ? static_cast<int>(cap) : t);
+}
+
+// Runs body(begin, end) over [0, n) split into `threads` ranges whose ends are multiples of 64
+// elements (whole cache lines for aligned data, so threads never share a line they write).
+template <class F> void parallel_ranges(int64_t n, int threads, F&& body) {
+  if (threads <= 1) {
+    body(int64_t{0}, n);
+    return;
+  }
+  struct Ctx {
+    F* body;
+    int64_t n, parts;
+  } ctx{&body, n, threads};
+  parallel_for(threads, threads, [](void* p, int64_t t) {
+    const Ctx& c = *static_cast<const Ctx*>(p);
+    auto edge = [&](int64_t i) { return i == c.parts ? c.n : ((c.n * i / c.parts) & ~int64_t(63)); };
+    const int64_t b = edge(t), e = edge(t + 1);
+    if (e > b) (*c.body)(b, e);
+  }, &ctx);
+}
+
+// Row operations split whole rows across threads (each row reads exp-heavy data: compute grain).
+template <class F> void parallel_row_blocks(int64_t rows, int64_t cols, F&& body) {
+  int threads = threads_for(rows * cols, kGrainCompute);
+  if (threads > rows) threads = static_cast<int>(rows);
+  if (threads <= 1) {
+    body(int64_t{0}, rows);
+    return;
+  }
+  struct Ctx {
+    F* body;
+    int64_t rows, parts;
+  } ctx{&body, rows, threads};
+  parallel_for(threads, threads, [](void* p, int64_t t) {
+    const Ctx& c = *static_cast<const Ctx*>(p);
+    const int64_t r0 = c.rows * t / c.parts, r1 = c.rows * (t + 1) / c.parts;
+    if (r1 > r0) (*c.body)(r0, r1);
+  }, &ctx);
 }
 
 // Drops extent-1 dimensions and merges neighbours that are contiguous in every operand, so the kernel's
@@ -51,23 +112,23 @@ int coalesce(int ndim, const int64_t* shape, int nops, const int64_t* const* str
   return nd;
 }
 
+// Rows [r0, r1) of the coalesced iteration (every dimension but the innermost, row-major).
 template <class T>
-void run_binary(fn_binary<T>* kernel, int32_t ndim, const int64_t* shape, const T* a, const int64_t* as, const T* b,
-                const int64_t* bs, T* out, const int64_t* os) {
-  int64_t sh[kMaxDims];
-  int64_t st[3][kMaxDims];
-  const int64_t* in[3] = {as, bs, os};
-  const int nd = coalesce(ndim, shape, 3, in, sh, st);
-  if (nd == 0) {
-    kernel(1, a, 0, b, 0, out, 0);
-    return;
-  }
+void binary_rows(fn_binary<T>* kernel, int nd, const int64_t* sh, const int64_t (*st)[kMaxDims], const T* a,
+                 const T* b, T* out, int64_t r0, int64_t r1) {
   const int inner = nd - 1;
   int64_t idx[kMaxDims] = {0};
-  for (;;) {
+  int64_t rem = r0;
+  for (int d = inner - 1; d >= 0; --d) {
+    idx[d] = rem % sh[d];
+    rem /= sh[d];
+    a += idx[d] * st[0][d];
+    b += idx[d] * st[1][d];
+    out += idx[d] * st[2][d];
+  }
+  for (int64_t r = r0; r < r1; ++r) {
     kernel(sh[inner], a, st[0][inner], b, st[1][inner], out, st[2][inner]);
-    int d = inner - 1;
-    for (; d >= 0; --d) {
+    for (int d = inner - 1; d >= 0; --d) {
       a += st[0][d];
       b += st[1][d];
       out += st[2][d];
@@ -77,52 +138,99 @@ void run_binary(fn_binary<T>* kernel, int32_t ndim, const int64_t* shape, const 
       out -= st[2][d] * sh[d];
       idx[d] = 0;
     }
-    if (d < 0) return;
   }
 }
 
 template <class T>
-void run_reduce(const TypedKernels<T>& k, adj_reduce_op op, int32_t ndim, const int64_t* shape, const T* x,
-                const int64_t* xs, uint64_t mask, T* y, int64_t* index) {
-  int64_t kshape[kMaxDims], kstride[kMaxDims], rshape[kMaxDims], rstride[kMaxDims];
-  int nk = 0, nr = 0;
-  for (int d = 0; d < ndim; ++d) {
-    if ((mask >> d) & 1) {
-      rshape[nr] = shape[d];
-      rstride[nr++] = xs[d];
-    } else {
-      kshape[nk] = shape[d];
-      kstride[nk++] = xs[d];
-    }
+void run_binary(fn_binary<T>* kernel, int op, int32_t ndim, const int64_t* shape, const T* a, const int64_t* as,
+                const T* b, const int64_t* bs, T* out, const int64_t* os) {
+  int64_t sh[kMaxDims];
+  int64_t st[3][kMaxDims];
+  const int64_t* in[3] = {as, bs, os};
+  const int nd = coalesce(ndim, shape, 3, in, sh, st);
+  if (nd == 0) {
+    kernel(1, a, 0, b, 0, out, 0);
+    return;
   }
-  // The innermost reduced axis is the kernel's row; the others are walked in row-major order so that
-  // positions (for index) and first-occurrence ties follow the row-major order of the sub-block.
-  const int64_t row_n = nr > 0 ? rshape[nr - 1] : 1;
-  const int64_t row_s = nr > 0 ? rstride[nr - 1] : 0;
-  const int nouter = nr > 0 ? nr - 1 : 0;
-  int64_t outer_count = 1;
-  for (int d = 0; d < nouter; ++d) outer_count *= rshape[d];
-  fn_reduce<T>* kernel = k.reduce[op];
+  int64_t total = 1;
+  for (int d = 0; d < nd; ++d) total *= sh[d];
+  const int threads = threads_for(total, op == ADJ_BINARY_POW ? kGrainCompute : kGrainStreaming);
+  const int64_t rows = total / sh[nd - 1];
+  if (nd == 1 || rows < threads) {
+    if (nd == 1) {  // one long row: split it
+      parallel_ranges(sh[0], threads, [&](int64_t i0, int64_t i1) {
+        kernel(i1 - i0, a + i0 * st[0][0], st[0][0], b + i0 * st[1][0], st[1][0], out + i0 * st[2][0], st[2][0]);
+      });
+      return;
+    }
+    binary_rows(kernel, nd, sh, st, a, b, out, 0, rows);
+    return;
+  }
+  struct Ctx {
+    fn_binary<T>* kernel;
+    int nd;
+    const int64_t* sh;
+    const int64_t (*st)[kMaxDims];
+    const T* a;
+    const T* b;
+    T* out;
+    int64_t rows, parts;
+  } ctx{kernel, nd, sh, st, a, b, out, rows, threads};
+  parallel_for(threads, threads, [](void* p, int64_t t) {
+    const Ctx& c = *static_cast<const Ctx*>(p);
+    binary_rows(c.kernel, c.nd, c.sh, c.st, c.a, c.b, c.out, c.rows * t / c.parts, c.rows * (t + 1) / c.parts);
+  }, &ctx);
+}
 
-  int64_t kidx[kMaxDims] = {0};
-  for (int64_t out_i = 0;; ++out_i) {
+// Reduction plan: kept dims (k*) index the outputs, reduced dims (r*) the sub-block of each output.
+// The innermost reduced axis is the kernel's row; the other reduced axes are walked in row-major
+// order so that positions (for index) and first-occurrence ties follow the sub-block's order.
+template <class T> struct ReducePlan {
+  const TypedKernels<T>* k;
+  adj_reduce_op op;
+  int nk, nr;
+  int64_t kshape[kMaxDims], kstride[kMaxDims], rshape[kMaxDims], rstride[kMaxDims];
+  int64_t row_n, row_s, outer_count, out_count;
+  const T* x;
+  T* y;
+  int64_t* index;
+
+  // Pointer to the start of output out_i's sub-block.
+  const T* out_base(int64_t out_i) const {
+    const T* p = x;
+    for (int d = nk - 1; d >= 0; --d) {
+      p += (out_i % kshape[d]) * kstride[d];
+      out_i /= kshape[d];
+    }
+    return p;
+  }
+
+  // Reduces rows [o0, o1) of one sub-block: SUM adds into *acc; MAX/MIN set *acc / *pos (o0 < o1).
+  void rows(const T* base, int64_t o0, int64_t o1, T* acc, int64_t* pos) const {
+    const int nouter = nr > 0 ? nr - 1 : 0;
     int64_t ridx[kMaxDims] = {0};
-    const T* row = x;
-    T acc = 0;
+    const T* row = base;
+    int64_t rem = o0;
+    for (int d = nouter - 1; d >= 0; --d) {
+      ridx[d] = rem % rshape[d];
+      rem /= rshape[d];
+      row += ridx[d] * rstride[d];
+    }
+    fn_reduce<T>* kernel = k->reduce[op];
+    T best = 0;
     int64_t best_pos = 0;
-    for (int64_t o = 0; o < outer_count; ++o) {
+    for (int64_t o = o0; o < o1; ++o) {
       if (op == ADJ_REDUCE_SUM) {
-        kernel(row_n, row, row_s, &acc, nullptr);
+        kernel(row_n, row, row_s, acc, nullptr);
       } else {
         T v;
         int64_t i;
         kernel(row_n, row, row_s, &v, &i);
-        const bool better = o == 0 || (acc == acc && (v != v || (op == ADJ_REDUCE_MAX ? v > acc : v < acc)));
-        if (better) {
-          acc = v;
+        if (o == o0 || better(v, best)) {
+          best = v;
           best_pos = o * row_n + i;
         }
-        if (acc != acc) break;  // the first NaN is final
+        if (best != best) break;  // the first NaN is final
       }
       for (int d = nouter - 1; d >= 0; --d) {
         row += rstride[d];
@@ -131,18 +239,142 @@ void run_reduce(const TypedKernels<T>& k, adj_reduce_op op, int32_t ndim, const 
         ridx[d] = 0;
       }
     }
-    y[out_i] = acc;
-    if (index && op != ADJ_REDUCE_SUM) index[out_i] = best_pos;
-
-    int d = nk - 1;
-    for (; d >= 0; --d) {
-      x += kstride[d];
-      if (++kidx[d] < kshape[d]) break;
-      x -= kstride[d] * kshape[d];
-      kidx[d] = 0;
+    if (op != ADJ_REDUCE_SUM) {
+      *acc = best;
+      *pos = best_pos;
     }
-    if (d < 0) return;
   }
+  // v replaces the current result `cur` (met earlier in row-major order) only if strictly better or the
+  // first NaN: this keeps the first occurrence.
+  bool better(T v, T cur) const {
+    return cur == cur && (v != v || (op == ADJ_REDUCE_MAX ? v > cur : v < cur));
+  }
+
+  void outputs(int64_t i0, int64_t i1) const {
+    for (int64_t i = i0; i < i1; ++i) {
+      T acc = 0;
+      int64_t pos = 0;
+      rows(out_base(i), 0, outer_count, &acc, &pos);
+      y[i] = acc;
+      if (index && op != ADJ_REDUCE_SUM) index[i] = pos;
+    }
+  }
+};
+
+// SUM whose innermost kept axis is contiguous (column sums, e.g. a bias gradient): y's rows of that
+// axis are accumulated with the vector ADD kernel, one reduced position after another, instead of a
+// strided walk per output. Each output still adds its terms in row-major order of the sub-block.
+template <class T> void sum_columns(const ReducePlan<T>& p, int64_t blk, int64_t c0, int64_t c1) {
+  const int64_t len = p.kshape[p.nk - 1];
+  T* yb = p.y + blk * len + c0;
+  const T* base = p.out_base(blk * len) + c0;
+  for (int64_t j = 0; j < c1 - c0; ++j) yb[j] = T(0);
+  fn_binary<T>* add = p.k->binary[ADJ_BINARY_ADD];
+  int64_t ridx[kMaxDims] = {0};
+  const T* row = base;
+  int64_t red = 1;
+  for (int d = 0; d < p.nr; ++d) red *= p.rshape[d];
+  for (int64_t r = 0; r < red; ++r) {
+    add(c1 - c0, yb, 1, row, 1, yb, 1);
+    for (int d = p.nr - 1; d >= 0; --d) {
+      row += p.rstride[d];
+      if (++ridx[d] < p.rshape[d]) break;
+      row -= p.rstride[d] * p.rshape[d];
+      ridx[d] = 0;
+    }
+  }
+}
+
+template <class T>
+void run_reduce(const TypedKernels<T>& k, adj_reduce_op op, int32_t ndim, const int64_t* shape, const T* x,
+                const int64_t* xs, uint64_t mask, T* y, int64_t* index) {
+  ReducePlan<T> p{};
+  p.k = &k;
+  p.op = op;
+  p.x = x;
+  p.y = y;
+  p.index = index;
+  for (int d = 0; d < ndim; ++d) {
+    if ((mask >> d) & 1) {
+      p.rshape[p.nr] = shape[d];
+      p.rstride[p.nr++] = xs[d];
+    } else {
+      p.kshape[p.nk] = shape[d];
+      p.kstride[p.nk++] = xs[d];
+    }
+  }
+  p.row_n = p.nr > 0 ? p.rshape[p.nr - 1] : 1;
+  p.row_s = p.nr > 0 ? p.rstride[p.nr - 1] : 0;
+  p.outer_count = 1;
+  for (int d = 0; d + 1 < p.nr; ++d) p.outer_count *= p.rshape[d];
+  p.out_count = 1;
+  for (int d = 0; d < p.nk; ++d) p.out_count *= p.kshape[d];
+  const int64_t total = p.out_count * p.outer_count * p.row_n;
+  const int threads = threads_for(total, kGrainStreaming);
+
+  if (op == ADJ_REDUCE_SUM && p.nr > 0 && p.nk > 0 && p.kstride[p.nk - 1] == 1 && p.row_s != 1 &&
+      p.kshape[p.nk - 1] >= 16) {
+    const int64_t len = p.kshape[p.nk - 1], blocks = p.out_count / len;
+    // Column chunks of whole cache lines; tasks = blocks x chunks.
+    const int64_t chunks = threads > 1 && blocks < threads ? (len >= 64 * threads ? threads : 1) : 1;
+    struct Ctx {
+      const ReducePlan<T>* p;
+      int64_t len, chunks;
+    } ctx{&p, len, chunks};
+    auto task = [](void* c, int64_t t) {
+      const Ctx& q = *static_cast<const Ctx*>(c);
+      const int64_t blk = t / q.chunks, ch = t % q.chunks;
+      auto edge = [&](int64_t i) { return i == q.chunks ? q.len : ((q.len * i / q.chunks) & ~int64_t(63)); };
+      if (edge(ch + 1) > edge(ch)) sum_columns(*q.p, blk, edge(ch), edge(ch + 1));
+    };
+    parallel_for(blocks * chunks, threads, task, &ctx);
+    return;
+  }
+
+  if (threads > 1 && p.out_count >= threads) {  // many outputs: split them
+    struct Ctx {
+      const ReducePlan<T>* p;
+      int64_t parts;
+    } ctx{&p, threads};
+    parallel_for(threads, threads, [](void* c, int64_t t) {
+      const Ctx& q = *static_cast<const Ctx*>(c);
+      q.p->outputs(q.p->out_count * t / q.parts, q.p->out_count * (t + 1) / q.parts);
+    }, &ctx);
+    return;
+  }
+  if (threads > 1 && p.outer_count >= threads) {  // few outputs, many rows each: split the rows
+    for (int64_t i = 0; i < p.out_count; ++i) {
+      T part_acc[64];
+      int64_t part_pos[64];
+      const int parts = threads < 64 ? threads : 64;
+      struct Ctx {
+        const ReducePlan<T>* p;
+        const T* base;
+        int64_t parts;
+        T* acc;
+        int64_t* pos;
+      } ctx{&p, p.out_base(i), parts, part_acc, part_pos};
+      parallel_for(parts, parts, [](void* c, int64_t t) {
+        const Ctx& q = *static_cast<const Ctx*>(c);
+        q.acc[t] = 0;
+        q.pos[t] = 0;
+        q.p->rows(q.base, q.p->outer_count * t / q.parts, q.p->outer_count * (t + 1) / q.parts, &q.acc[t], &q.pos[t]);
+      }, &ctx);
+      T acc = part_acc[0];
+      int64_t pos = part_pos[0];
+      for (int t = 1; t < parts; ++t) {
+        if (op == ADJ_REDUCE_SUM) acc += part_acc[t];
+        else if (p.better(part_acc[t], acc)) {
+          acc = part_acc[t];
+          pos = part_pos[t];
+        }
+      }
+      y[i] = acc;
+      if (index && op != ADJ_REDUCE_SUM) index[i] = pos;
+    }
+    return;
+  }
+  p.outputs(0, p.out_count);
 }
 
 template <class T> void scale_c(int64_t m, int64_t n, T beta, T* c, int64_t ldc) {
@@ -217,7 +449,11 @@ ADJ_API adj_status adj_unary(adj_unary_op op, adj_dtype dtype, int64_t n, const 
   return guarded(fn, [&]() {
     with_dtype(dtype, [&](auto tag) {
       using T = decltype(tag);
-      typed<T>(active_kernels()).unary[op](n, static_cast<const T*>(x), static_cast<T*>(y));
+      auto* kernel = typed<T>(active_kernels()).unary[op];
+      const T* xs = static_cast<const T*>(x);
+      T* ys = static_cast<T*>(y);
+      parallel_ranges(n, threads_for(n, unary_is_compute(op, false) ? kGrainCompute : kGrainStreaming),
+                      [&](int64_t i0, int64_t i1) { kernel(i1 - i0, xs + i0, ys + i0); });
       return 0;
     });
     return ok();
@@ -242,9 +478,15 @@ ADJ_API adj_status adj_unary_backward(adj_unary_op op, adj_dtype dtype, int64_t 
   return guarded(fn, [&]() {
     with_dtype(dtype, [&](auto tag) {
       using T = decltype(tag);
-      typed<T>(active_kernels())
-          .unary_bwd[op](n, rx ? static_cast<const T*>(x) : nullptr, ry ? static_cast<const T*>(y) : nullptr,
-                         static_cast<const T*>(gy), static_cast<T*>(gx));
+      auto* kernel = typed<T>(active_kernels()).unary_bwd[op];
+      const T* xs = rx ? static_cast<const T*>(x) : nullptr;
+      const T* ys = ry ? static_cast<const T*>(y) : nullptr;
+      const T* gys = static_cast<const T*>(gy);
+      T* gxs = static_cast<T*>(gx);
+      parallel_ranges(n, threads_for(n, unary_is_compute(op, true) ? kGrainCompute : kGrainStreaming),
+                      [&](int64_t i0, int64_t i1) {
+                        kernel(i1 - i0, xs ? xs + i0 : nullptr, ys ? ys + i0 : nullptr, gys + i0, gxs + i0);
+                      });
       return 0;
     });
     return ok();
@@ -278,7 +520,7 @@ ADJ_API adj_status adj_binary(adj_binary_op op, adj_dtype dtype, int32_t ndim, c
   return guarded(fn, [&]() {
     with_dtype(dtype, [&](auto tag) {
       using T = decltype(tag);
-      run_binary<T>(typed<T>(active_kernels()).binary[op], ndim, shape, static_cast<const T*>(a), a_strides,
+      run_binary<T>(typed<T>(active_kernels()).binary[op], op, ndim, shape, static_cast<const T*>(a), a_strides,
                     static_cast<const T*>(b), b_strides, static_cast<T*>(out), out_strides);
       return 0;
     });
@@ -342,7 +584,11 @@ ADJ_API adj_status adj_row_op(adj_row_op_kind op, adj_dtype dtype, int64_t rows,
   return guarded(fn, [&]() {
     with_dtype(dtype, [&](auto tag) {
       using T = decltype(tag);
-      typed<T>(active_kernels()).row[op](rows, cols, static_cast<const T*>(x), static_cast<T*>(y));
+      auto* kernel = typed<T>(active_kernels()).row[op];
+      const T* xs = static_cast<const T*>(x);
+      T* ys = static_cast<T*>(y);
+      const int64_t ystride = op == ADJ_ROW_LOGSUMEXP ? 1 : cols;
+      parallel_row_blocks(rows, cols, [&](int64_t r0, int64_t r1) { kernel(r1 - r0, cols, xs + r0 * cols, ys + r0 * ystride); });
       return 0;
     });
     return ok();
@@ -373,9 +619,15 @@ ADJ_API adj_status adj_row_op_backward(adj_row_op_kind op, adj_dtype dtype, int6
   return guarded(fn, [&]() {
     with_dtype(dtype, [&](auto tag) {
       using T = decltype(tag);
-      typed<T>(active_kernels())
-          .row_bwd[op](rows, cols, lse ? static_cast<const T*>(x) : nullptr, static_cast<const T*>(y),
-                       static_cast<const T*>(gy), static_cast<T*>(gx));
+      auto* kernel = typed<T>(active_kernels()).row_bwd[op];
+      const T* xs = lse ? static_cast<const T*>(x) : nullptr;
+      const T* ys = static_cast<const T*>(y);
+      const T* gys = static_cast<const T*>(gy);
+      T* gxs = static_cast<T*>(gx);
+      const int64_t ystride = lse ? 1 : cols;
+      parallel_row_blocks(rows, cols, [&](int64_t r0, int64_t r1) {
+        kernel(r1 - r0, cols, xs ? xs + r0 * cols : nullptr, ys + r0 * ystride, gys + r0 * ystride, gxs + r0 * cols);
+      });
       return 0;
     });
     return ok();

@@ -19,9 +19,9 @@ template <class F> ADJ_I VF via_f64(VF x, VF y, F f) {
   return narrow(f(xl, yl), f(xh, yh));
 }
 
-// exp at the data's precision (float lanes via double).
+// exp at the data's precision.
 ADJ_I VD vexp_t(VD x) { return vexp(x); }
-ADJ_I VF vexp_t(VF x) { return via_f64(x, [](VD v) { return vexp(v); }); }
+ADJ_I VF vexp_t(VF x) { return vexp(x); }  // float-native, see math.h
 
 }  // namespace ADJ_ISA_NS
 }  // namespace adj

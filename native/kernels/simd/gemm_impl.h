@@ -22,7 +22,7 @@ template <class T, int MR, int NV> struct Gemm {
   static constexpr int NR = NV * V::N;
   // KC x NR of B fits L1 (48 KiB here), MC x KC of A fits L2 (2 MiB), NC x KC of B targets L3.
   static constexpr int64_t KC = 256;
-  static constexpr int64_t MC = MR * (sizeof(T) == 4 ? 16 : 12);
+  static constexpr int64_t MC = MR * (sizeof(T) == 4 ? 32 : 12);
   static constexpr int64_t NC = NR * (sizeof(T) == 4 ? 128 : 256);
 
   static void micro(int64_t kc, const T* ap, const T* bp, T* c, int64_t ldc, T alpha, T beta, int mr, int nr) {

@@ -170,5 +170,60 @@ ADJ_I VD vsoftplus(VD x) {
   return pos + vlog1p_pos(e);
 }
 
+// ---- float lanes evaluated in float --------------------------------------------------------------
+// exp, expm1 (inside tanh) and sigmoid for float data run in float arithmetic: the double path above
+// costs two half-width evaluations per vector. Errors stay within a few float ulps (measured by
+// tests/native/test_accuracy.cpp; bound 1e-6 relative to the double result, as specified).
+
+ADJ_I VF sf(float x) { return vset1(0.0f, x); }
+template <int K> ADJ_I VF hornerf(VF z, const float (&c)[K]) {
+  VF p = sf(c[K - 1]);
+  for (int i = K - 2; i >= 0; --i) p = fma(p, z, sf(c[i]));
+  return p;
+}
+
+// x = k ln2 + r with |r| <= ln2/2 (+ rounding); ln2 split so that k * hi is exact for |k| < 2^9.
+ADJ_I VF reduce_ln2f(VF x, VF& k) {
+  k = round_nearest(x * sf(1.44269504088896341f));
+  const VF r = fnma(k, sf(0.693145751953125f), x);
+  return fnma(k, sf(1.42860682030941723e-6f), r);
+}
+// e^r - 1 - r for |r| <= 0.35 as r^2 (1/2 + r/6 + ... + r^5/5040): truncation below 2e-9 relative.
+ADJ_I VF expm1_coref(VF r) {
+  static constexpr float c[] = {1.0f / 2, 1.0f / 6, 1.0f / 24, 1.0f / 120, 1.0f / 720, 1.0f / 5040, 1.0f / 40320};
+  return r * r * hornerf(r, c);
+}
+
+ADJ_I VF vexp(VF x) {
+  // Clamped ends still overflow to +inf (k = 128) and underflow to 0; NaN is put back at the end
+  // because the integer steps of ldexp_k on AVX2 do not carry it.
+  const VF xc = max_raw(sf(-104.0f), min_raw(sf(89.0f), x));
+  VF k;
+  const VF r = reduce_ln2f(xc, k);
+  const VF p = sf(1.0f) + (r + expm1_coref(r));
+  return select(isnan(x), x, ldexp_k(p, k));
+}
+
+ADJ_I VF vtanh(VF x) {
+  // tanh a = e / (e + 2), e = expm1(2a): no cancellation near 0. tanh rounds to 1 above ~9.01.
+  const VF a = vabs(x);
+  const VF u = sf(2.0f) * min_raw(sf(9.5f), a);  // NaN stays in a (second operand)
+  VF k;
+  const VF r = reduce_ln2f(u, k);
+  const VF em1r = r + expm1_coref(r);
+  const VF two_k = ldexp_k(sf(1.0f), k);
+  const VF e = fma(two_k, em1r, two_k - sf(1.0f));  // 2^k (expm1 r + 1) - 1, exact for k = 0
+  VF t = div_pos(e, e + sf(2.0f));
+  t = select(gt(a, sf(9.5f)), sf(1.0f), t);
+  t = select(isnan(x), x, t);
+  return copysign(t, x);
+}
+
+ADJ_I VF vsigmoid(VF x) {
+  // One division for both signs: 1 / (1 + e) or e / (1 + e), e = exp(-|x|) <= 1.
+  const VF e = vexp(-vabs(x));
+  return div_pos(select(ge(x, sf(0.0f)), sf(1.0f), e), sf(1.0f) + e);
+}
+
 }  // namespace ADJ_ISA_NS
 }  // namespace adj

@@ -27,8 +27,12 @@ template <int OP> ADJ_I VD fwd(VD x) {
   else if constexpr (OP == ADJ_UNARY_SIGMOID) return vsigmoid(x);
   else return vsoftplus(x);
 }
+// Float lanes: exp, tanh and sigmoid in float arithmetic (math.h); the others via double.
 template <int OP> ADJ_I VF fwd(VF x) {
   if constexpr (kFloatNative<OP>) return fwd_native<OP>(x);
+  else if constexpr (OP == ADJ_UNARY_EXP) return vexp(x);
+  else if constexpr (OP == ADJ_UNARY_TANH) return vtanh(x);
+  else if constexpr (OP == ADJ_UNARY_SIGMOID) return vsigmoid(x);
   else return via_f64(x, [](VD v) { return fwd<OP>(v); });
 }
 
@@ -61,7 +65,8 @@ template <int OP> ADJ_I VD bwd(VD x, VD y, VD gy) {
   else return bwd_native<OP>(x, y, gy);
 }
 template <int OP> ADJ_I VF bwd(VF x, VF y, VF gy) {
-  if constexpr (kBwdNeedsF64<OP>) return via_f64(x, gy, [](VD a, VD g) { return bwd_f64<OP>(a, g); });
+  if constexpr (OP == ADJ_UNARY_SOFTPLUS) return select(isnan(x), x, gy * vsigmoid(x));
+  else if constexpr (kBwdNeedsF64<OP>) return via_f64(x, gy, [](VD a, VD g) { return bwd_f64<OP>(a, g); });
   else return bwd_native<OP>(x, y, gy);
 }
 

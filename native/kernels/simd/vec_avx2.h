@@ -60,6 +60,8 @@ ADJ_I VF fma(VF a, VF b, VF c) { return {_mm256_fmadd_ps(a.v, b.v, c.v)}; }
 ADJ_I VD fma(VD a, VD b, VD c) { return {_mm256_fmadd_pd(a.v, b.v, c.v)}; }
 ADJ_I VF fnma(VF a, VF b, VF c) { return {_mm256_fnmadd_ps(a.v, b.v, c.v)}; }  // c - a*b
 ADJ_I VD fnma(VD a, VD b, VD c) { return {_mm256_fnmadd_pd(a.v, b.v, c.v)}; }
+// n / d for finite d > 0 (the AVX-512 tier refines a reciprocal; a 12-bit rcpps would cost accuracy).
+ADJ_I VF div_pos(VF n, VF d) { return {_mm256_div_ps(n.v, d.v)}; }
 ADJ_I VF vsqrt(VF a) { return {_mm256_sqrt_ps(a.v)}; }
 ADJ_I VD vsqrt(VD a) { return {_mm256_sqrt_pd(a.v)}; }
 ADJ_I VF vabs(VF a) { return {_mm256_andnot_ps(_mm256_set1_ps(-0.0f), a.v)}; }
@@ -71,7 +73,13 @@ ADJ_I VF min_raw(VF a, VF b) { return {_mm256_min_ps(a.v, b.v)}; }
 ADJ_I VD min_raw(VD a, VD b) { return {_mm256_min_pd(a.v, b.v)}; }
 ADJ_I VD round_nearest(VD a) { return {_mm256_round_pd(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)}; }
 ADJ_I VD vfloor(VD a) { return {_mm256_round_pd(a.v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)}; }
+ADJ_I VF round_nearest(VF a) { return {_mm256_round_ps(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)}; }
+ADJ_I VF vfloor(VF a) { return {_mm256_round_ps(a.v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)}; }
 // |mag| with the sign of sgn.
+ADJ_I VF copysign(VF mag, VF sgn) {
+  const __m256 s = _mm256_set1_ps(-0.0f);
+  return {_mm256_or_ps(_mm256_andnot_ps(s, mag.v), _mm256_and_ps(s, sgn.v))};
+}
 ADJ_I VD copysign(VD mag, VD sgn) {
   const __m256d s = _mm256_set1_pd(-0.0);
   return {_mm256_or_pd(_mm256_andnot_pd(s, mag.v), _mm256_and_pd(s, sgn.v))};
@@ -134,6 +142,15 @@ ADJ_I VD pow2i(VD k) {
 }
 ADJ_I VD ldexp_k(VD x, VD k) {
   const VD k1 = vfloor(k * vset1(0.0, 0.5));
+  return (x * pow2i(k1)) * pow2i(k - k1);
+}
+// Float lanes: x * 2^k for integer-valued k in [-252, 254], same two-step scheme.
+ADJ_I VF pow2i(VF k) {
+  const __m256i e = _mm256_add_epi32(_mm256_cvtps_epi32(k.v), _mm256_set1_epi32(127));
+  return {_mm256_castsi256_ps(_mm256_slli_epi32(e, 23))};
+}
+ADJ_I VF ldexp_k(VF x, VF k) {
+  const VF k1 = vfloor(k * vset1(0.0f, 0.5f));
   return (x * pow2i(k1)) * pow2i(k - k1);
 }
 // For finite x > 0 (normal): x = m * 2^e with m in [1, 2).

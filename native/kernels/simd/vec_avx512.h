@@ -49,6 +49,13 @@ ADJ_I VF fma(VF a, VF b, VF c) { return {_mm512_fmadd_ps(a.v, b.v, c.v)}; }
 ADJ_I VD fma(VD a, VD b, VD c) { return {_mm512_fmadd_pd(a.v, b.v, c.v)}; }
 ADJ_I VF fnma(VF a, VF b, VF c) { return {_mm512_fnmadd_ps(a.v, b.v, c.v)}; }
 ADJ_I VD fnma(VD a, VD b, VD c) { return {_mm512_fnmadd_pd(a.v, b.v, c.v)}; }
+// n / d for finite d > 0: a 14-bit reciprocal refined by one Newton step on the quotient, within about
+// 1 ulp of the true quotient and several times the throughput of vdivps on 512-bit vectors.
+ADJ_I VF div_pos(VF n, VF d) {
+  const __m512 r = _mm512_rcp14_ps(d.v);
+  const __m512 q = _mm512_mul_ps(n.v, r);
+  return {_mm512_fmadd_ps(_mm512_fnmadd_ps(q, d.v, n.v), r, q)};
+}
 ADJ_I VF vsqrt(VF a) { return {_mm512_sqrt_ps(a.v)}; }
 ADJ_I VD vsqrt(VD a) { return {_mm512_sqrt_pd(a.v)}; }
 ADJ_I VF vabs(VF a) { return {_mm512_andnot_ps(_mm512_set1_ps(-0.0f), a.v)}; }
@@ -59,6 +66,11 @@ ADJ_I VF min_raw(VF a, VF b) { return {_mm512_min_ps(a.v, b.v)}; }
 ADJ_I VD min_raw(VD a, VD b) { return {_mm512_min_pd(a.v, b.v)}; }
 ADJ_I VD round_nearest(VD a) { return {_mm512_roundscale_pd(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)}; }
 ADJ_I VD vfloor(VD a) { return {_mm512_roundscale_pd(a.v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)}; }
+ADJ_I VF round_nearest(VF a) { return {_mm512_roundscale_ps(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)}; }
+ADJ_I VF copysign(VF mag, VF sgn) {
+  const __m512 s = _mm512_set1_ps(-0.0f);
+  return {_mm512_or_ps(_mm512_andnot_ps(s, mag.v), _mm512_and_ps(s, sgn.v))};
+}
 ADJ_I VD copysign(VD mag, VD sgn) {
   const __m512d s = _mm512_set1_pd(-0.0);
   return {_mm512_or_pd(_mm512_andnot_pd(s, mag.v), _mm512_and_pd(s, sgn.v))};
@@ -105,6 +117,7 @@ ADJ_I VF narrow(VD lo, VD hi) {
 
 // scalef computes x * 2^floor(k) with one rounding, overflow and gradual underflow included.
 ADJ_I VD ldexp_k(VD x, VD k) { return {_mm512_scalef_pd(x.v, k.v)}; }
+ADJ_I VF ldexp_k(VF x, VF k) { return {_mm512_scalef_ps(x.v, k.v)}; }
 ADJ_I void frexp12(VD x, VD& m, VD& e) {
   m.v = _mm512_getmant_pd(x.v, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_zero);
   e.v = _mm512_getexp_pd(x.v);
