@@ -24,7 +24,7 @@ internal static class Derivatives
     // ---- elementwise unary: chain(x, y, v) = v·f′(x) ------------------------------------------------------
 
     public static readonly OpRow Neg = OpRow.Linear("Neg", (i, _) => Kernels.Unary(UnaryOp.Neg, i[0]),
-        (t, _) => -t[0], (_, g) => [-g[0]!]);
+        (t, _) => -t[0], (_, g) => [-g[0]!], tangentBroadcasts: true);
 
     public static readonly OpRow Abs = Unary("Abs", UnaryOp.Abs, Saves.Input0, (x, _, v) => v * x!.Sign());
     public static readonly OpRow Exp = Unary("Exp", UnaryOp.Exp, Saves.Output, (_, y, v) => v * y!);
@@ -79,17 +79,17 @@ internal static class Derivatives
     // ---- ops with a scalar attribute ---------------------------------------------------------------------
 
     public static readonly OpRow AddScalar = OpRow.Linear("AddScalar", (i, c) => Kernels.Binary(BinaryOp.Add, i[0], (double)c!),
-        (t, _) => t[0], (_, g) => [g[0]]);
+        (t, _) => t[0], (_, g) => [g[0]], tangentBroadcasts: true);
 
     public static readonly OpRow MulScalar = OpRow.Linear("MulScalar", (i, c) => Kernels.Binary(BinaryOp.Mul, i[0], (double)c!),
-        (t, c) => t[0] * (double)c!, (ctx, g) => [g[0]! * ctx.Attr<double>()]);
+        (t, c) => t[0] * (double)c!, (ctx, g) => [g[0]! * ctx.Attr<double>()], tangentBroadcasts: true);
 
     public static readonly OpRow DivScalar = OpRow.Linear("DivScalar", (i, c) => Kernels.Binary(BinaryOp.Div, i[0], (double)c!),
-        (t, c) => t[0] / (double)c!, (ctx, g) => [g[0]! / ctx.Attr<double>()]);
+        (t, c) => t[0] / (double)c!, (ctx, g) => [g[0]! / ctx.Attr<double>()], tangentBroadcasts: true);
 
     /// <summary>c − x.</summary>
     public static readonly OpRow RSubScalar = OpRow.Linear("RSubScalar", (i, c) => Kernels.Binary(BinaryOp.Sub, (double)c!, i[0]),
-        (t, _) => -t[0], (_, g) => [-g[0]!]);
+        (t, _) => -t[0], (_, g) => [-g[0]!], tangentBroadcasts: true);
 
     /// <summary>c / x.</summary>
     public static readonly OpRow RDivScalar = OpRow.Elementwise("RDivScalar", (i, c) => Kernels.Binary(BinaryOp.Div, (double)c!, i[0]),
@@ -103,6 +103,7 @@ internal static class Derivatives
         Saves = Saves.Input0,
         Vjp = (ctx, g) => [PowScalarChain(ctx.Input(0), ctx.Attr<double>(), g[0]!)],
         Jvp = (ctx, t) => t[0] is null ? null : PowScalarChain(ctx.Inputs[0], ctx.Attr<double>(), t[0]!),
+        TangentBroadcasts = true,
     };
 
     private static Tensor PowScalarChain(Tensor x, double c, Tensor v) =>
@@ -116,6 +117,7 @@ internal static class Derivatives
         Saves = Saves.Input0,
         Vjp = (ctx, g) => [g[0]! * ClampMask(ctx.Input(0), ctx.Attr<(double, double)>())],
         Jvp = (ctx, t) => t[0] is null ? null : t[0]! * ClampMask(ctx.Inputs[0], ctx.Attr<(double, double)>()),
+        TangentBroadcasts = true,
     };
 
     private static Tensor ClampMask(Tensor x, (double Lo, double Hi) r) => x.Ge(r.Lo) * x.Le(r.Hi);
@@ -135,13 +137,15 @@ internal static class Derivatives
         ],
         Jvp = (ctx, t) => t[0] is null && t[1] is null ? null
             : Ops.Call(Where, ctx.Attrs, t[0] ?? Tensor.ZerosLike(ctx.Inputs[0]), t[1] ?? Tensor.ZerosLike(ctx.Inputs[1])),
+        TangentBroadcasts = true,
     };
 
     // ---- reductions --------------------------------------------------------------------------------------
 
     public static readonly OpRow Sum = OpRow.Linear("Sum", (i, a) => Kernels.Reduce(ReduceOp.Sum, i[0], ((ReduceAttrs)a!).Axes, ((ReduceAttrs)a!).KeepDims, false, out _),
         (t, a) => Ops.Call(Sum, a, t[0]),
-        (ctx, g) => [ExpandReduced(g[0]!, ctx.Attr<ReduceAttrs>(), ctx.InputShape(0))]);
+        (ctx, g) => [ExpandReduced(g[0]!, ctx.Attr<ReduceAttrs>(), ctx.InputShape(0))],
+        batched: (ctx, t) => t[0]?.Sum(ctx.Attr<ReduceAttrs>().Axes.Select(a => a + 1).ToArray(), ctx.Attr<ReduceAttrs>().KeepDims));
 
     public static readonly OpRow Max = Extremum("Max", ReduceOp.Max);
     public static readonly OpRow Min = Extremum("Min", ReduceOp.Min);
@@ -247,6 +251,7 @@ internal static class Derivatives
         Vjp = (ctx, g) => [SoftmaxChain(ctx.Output, g[0]!, ctx.Attr<AxisAttrs>().Axis)],
         FusedVjp = (ctx, g) => [Kernels.RowOpBackward(RowOp.Softmax, null, ctx.Output, g[0]!, ctx.Attr<AxisAttrs>().Axis)],
         Jvp = (ctx, t) => t[0] is null ? null : SoftmaxChain(ctx.Output, t[0]!, ctx.Attr<AxisAttrs>().Axis),
+        BatchedJvp = (ctx, t) => t[0] is null ? null : SoftmaxChain(ctx.Output, t[0]!, ctx.Attr<AxisAttrs>().Axis + 1),
     };
 
     // The softmax Jacobian diag(y) − y·yᵀ is symmetric, so VJP and JVP are the same expression.
@@ -260,6 +265,7 @@ internal static class Derivatives
         Vjp = (ctx, g) => [g[0]! - ctx.Output.Exp() * g[0]!.Sum([ctx.Attr<AxisAttrs>().Axis], keepDims: true)],
         FusedVjp = (ctx, g) => [Kernels.RowOpBackward(RowOp.LogSoftmax, null, ctx.Output, g[0]!, ctx.Attr<AxisAttrs>().Axis)],
         Jvp = (ctx, t) => t[0] is null ? null : t[0]! - (ctx.Output.Exp() * t[0]!).Sum([ctx.Attr<AxisAttrs>().Axis], keepDims: true),
+        BatchedJvp = (ctx, t) => t[0] is null ? null : t[0]! - (ctx.Output.Exp() * t[0]!).Sum([ctx.Attr<AxisAttrs>().Axis + 1], keepDims: true),
     };
 
     // ---- matrix product ----------------------------------------------------------------------------------
@@ -277,7 +283,41 @@ internal static class Derivatives
             Tensor? tb = t[1] is null ? null : ctx.Inputs[0].MatMul(t[1]!);
             return ta is null ? tb : tb is null ? ta : ta + tb;
         },
+        BatchedJvp = MatMulBatchedJvp,
     };
+
+    // Batched tangents carry a leading [B]; pad them so batch dims line up with the other operand's, or, for a
+    // vector right operand, multiply by its transpose so B lands in front. Other layouts go entry by entry.
+    private static Tensor? MatMulBatchedJvp(JvpContext ctx, Tensor?[] t)
+    {
+        var a = ctx.Inputs[0];
+        var b = ctx.Inputs[1];
+        int rank = Math.Max(a.Rank, b.Rank);
+        Tensor? ta = null, tb = null;
+        if (t[0] is not null)
+        {
+            if (a.Rank >= 2) ta = Ops.PadBatched(t[0]!, rank).MatMul(b);
+            else if (b.Rank == 2) ta = t[0]!.MatMul(b);
+            else return ForEachBatchEntry(ctx, t);
+        }
+        if (t[1] is not null)
+        {
+            if (b.Rank >= 2) tb = a.MatMul(Ops.PadBatched(t[1]!, rank));
+            else if (a.Rank == 2) tb = a.MatMul(t[1]!.Transpose(0, 1)).Transpose(0, 1);
+            else if (a.Rank == 1) tb = t[1]!.MatMul(a);
+            else return ForEachBatchEntry(ctx, t);
+        }
+        return ta is null ? tb : tb is null ? ta : ta + tb;
+    }
+
+    private static Tensor ForEachBatchEntry(JvpContext ctx, Tensor?[] t)
+    {
+        var plain = new JvpContext(ctx.Inputs, ctx.Outputs, ctx.Attrs);
+        var slices = new Tensor[ctx.Batch];
+        for (int i = 0; i < ctx.Batch; i++)
+            slices[i] = MatMul.Jvp!(plain, t.Select(x => x?.Select(0, i)).ToArray()) ?? Tensor.ZerosLike(ctx.Output);
+        return Tensor.Stack(slices);
+    }
 
     private static Tensor?[] MatMulVjp(OpNode ctx, Tensor g)
     {
@@ -309,19 +349,23 @@ internal static class Derivatives
 
     public static readonly OpRow Transpose = OpRow.Linear("Transpose", (i, a) => Kernels.Transpose(i[0], (((int, int))a!).Item1, (((int, int))a!).Item2),
         (t, a) => t[0].Transpose((((int, int))a!).Item1, (((int, int))a!).Item2),
-        (ctx, g) => [g[0]!.Transpose(ctx.Attr<(int, int)>().Item1, ctx.Attr<(int, int)>().Item2)]);
+        (ctx, g) => [g[0]!.Transpose(ctx.Attr<(int, int)>().Item1, ctx.Attr<(int, int)>().Item2)],
+        batched: (ctx, t) => t[0]?.Transpose(ctx.Attr<(int, int)>().Item1 + 1, ctx.Attr<(int, int)>().Item2 + 1));
 
     public static readonly OpRow Permute = OpRow.Linear("Permute", (i, a) => Kernels.Permute(i[0], (int[])a!),
         (t, a) => t[0].Permute((int[])a!),
-        (ctx, g) => [g[0]!.Permute(InversePermutation(ctx.Attr<int[]>()))]);
+        (ctx, g) => [g[0]!.Permute(InversePermutation(ctx.Attr<int[]>()))],
+        batched: (ctx, t) => t[0]?.Permute(ctx.Attr<int[]>().Select(d => d + 1).Prepend(0).ToArray()));
 
     public static readonly OpRow Reshape = OpRow.Linear("Reshape", (i, a) => Kernels.Reshape(i[0], (int[])a!),
         (t, a) => t[0].Reshape((int[])a!),
-        (ctx, g) => [g[0]!.Reshape(ctx.InputShape(0))]);
+        (ctx, g) => [g[0]!.Reshape(ctx.InputShape(0))],
+        batched: (ctx, t) => t[0]?.Reshape(ctx.Attr<int[]>().Prepend(ctx.Batch).ToArray()));
 
     public static readonly OpRow Expand = OpRow.Linear("Expand", (i, a) => Kernels.Expand(i[0], (int[])a!),
         (t, a) => t[0].Expand((int[])a!),
-        (ctx, g) => [Ops.SumTo(g[0]!, ctx.InputShape(0))]);
+        (ctx, g) => [Ops.SumTo(g[0]!, ctx.InputShape(0))],
+        batched: (ctx, t) => t[0] is null ? null : Ops.PadBatched(t[0]!, ctx.Attr<int[]>().Length).Expand(ctx.Attr<int[]>().Prepend(ctx.Batch).ToArray()));
 
     /// <summary>Narrow(dim, start, length); attribute (dim, start, length).</summary>
     public static readonly OpRow Narrow = OpRow.Linear("Narrow", (i, a) => Kernels.Narrow(i[0], (((int, int, int))a!).Item1, (((int, int, int))a!).Item2, (((int, int, int))a!).Item3),
@@ -338,14 +382,14 @@ internal static class Derivatives
         });
 
     /// <summary>A view of the same elements (dual tensors are aliases of their primal).</summary>
-    public static readonly OpRow Alias = OpRow.Linear("Alias", (i, _) => i[0].Detach(), (t, _) => t[0], (_, g) => [g[0]]);
+    public static readonly OpRow Alias = OpRow.Linear("Alias", (i, _) => i[0].Detach(), (t, _) => t[0], (_, g) => [g[0]], tangentBroadcasts: true);
 
     /// <summary>Contiguous copy (also Clone): the identity for derivatives.</summary>
-    public static readonly OpRow Copy = OpRow.Linear("Copy", (i, _) => Kernels.Copy(i[0]), (t, _) => t[0].Clone(), (_, g) => [g[0]]);
+    public static readonly OpRow Copy = OpRow.Linear("Copy", (i, _) => Kernels.Copy(i[0]), (t, _) => t[0].Clone(), (_, g) => [g[0]], tangentBroadcasts: true);
 
     /// <summary>dtype conversion; the gradient converts back.</summary>
     public static readonly OpRow Cast = OpRow.Linear("Cast", (i, a) => Kernels.Cast(i[0], (((DType, DType))a!).Item2), (t, a) => t[0].To((((DType, DType))a!).Item2),
-        (ctx, g) => [g[0]!.To(ctx.Attr<(DType From, DType To)>().From)]);
+        (ctx, g) => [g[0]!.To(ctx.Attr<(DType From, DType To)>().From)], tangentBroadcasts: true);
 
     /// <summary>Concatenation along an axis of any number of inputs.</summary>
     public static readonly OpRow Concat = OpRow.Linear("Concat", (i, a) => ExtraKernels.Concat(i, ((AxisAttrs)a!).Axis),

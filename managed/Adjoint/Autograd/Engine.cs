@@ -67,8 +67,11 @@ internal static class Engine
         }
 
         var buffers = new Dictionary<Node, Tensor?[]>(ReferenceEqualityComparer.Instance);
+        // Sums the engine made itself belong to nobody else, so (without createGraph) further contributions
+        // are added into them in place instead of allocating a new tensor per contribution.
+        var owned = createGraph || ForwardAD.IsActive ? null : new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
         for (int i = 0; i < roots.Length; i++)
-            Accumulate(buffers, rootEdges[i], rootGrads[i]);
+            Accumulate(buffers, rootEdges[i], rootGrads[i], owned);
 
         var ready = new PriorityQueue<Node, long>();
         foreach (var e in rootEdges)
@@ -82,6 +85,9 @@ internal static class Engine
             {
                 var grads = buffers[node];
                 buffers.Remove(node);
+                // From here the sums may be passed through a VJP to several places: no longer ours to overwrite.
+                if (owned is not null)
+                    foreach (var g in grads) if (g is not null) owned.Remove(g);
                 for (int k = 0; k < grads.Length; k++)
                     if (grads[k] is not null) grads[k] = node.RunPreHooks(k, grads[k]!);
 
@@ -108,7 +114,7 @@ internal static class Engine
                     var e = node.Next[i];
                     if (e.Node is null) continue;
                     if (needed is not null && !needed.Contains(e.Node)) continue;
-                    if (i < results.Length && results[i] is not null) Accumulate(buffers, e, results[i]!);
+                    if (i < results.Length && results[i] is not null) Accumulate(buffers, e, results[i]!, owned);
                     int left = dependencies[e.Node] - 1;
                     dependencies[e.Node] = left;
                     if (left == 0 && buffers.ContainsKey(e.Node)) ready.Enqueue(e.Node, -e.Node.SequenceNr);
@@ -119,6 +125,20 @@ internal static class Engine
         if (!retainGraph)
             foreach (var node in executed) node.ReleaseSaved();
         return captured;
+    }
+
+    /// <summary>
+    /// True when the graph of <paramref name="output"/> reaches a leaf other than <paramref name="own"/>: some
+    /// outer computation is differentiating through it, so a nested transform must build its backward graph.
+    /// </summary>
+    public static bool ReachesOtherLeaves(Tensor output, Tensor[] own)
+    {
+        var edge = output.GradientEdge();
+        if (edge.IsEmpty) return false;
+        var mine = new HashSet<Node>(own.Where(t => t.IsLeaf && t.RequiresGrad).Select(t => (Node)t.Accumulator()), ReferenceEqualityComparer.Instance);
+        foreach (var node in Discover([edge]))
+            if (node is AccumulateGrad && !mine.Contains(node)) return true;
+        return false;
     }
 
     private static bool IsQueued(PriorityQueue<Node, long> queue, Node node)
@@ -156,12 +176,25 @@ internal static class Engine
         return order;
     }
 
-    private static void Accumulate(Dictionary<Node, Tensor?[]> buffers, Edge edge, Tensor grad)
+    private static void Accumulate(Dictionary<Node, Tensor?[]> buffers, Edge edge, Tensor grad, HashSet<Tensor>? owned)
     {
         var node = edge.Node!;
         if (!buffers.TryGetValue(node, out var slots)) buffers[node] = slots = new Tensor?[node.NumOutputs];
         var existing = slots[edge.InputNr];
-        slots[edge.InputNr] = existing is null ? grad : existing + grad;
+        if (existing is null)
+        {
+            slots[edge.InputNr] = grad;
+        }
+        else if (owned is not null && owned.Contains(existing) && existing.Shape.SequenceEqual(grad.Shape))
+        {
+            Kernels.AddInto(existing, grad, 1);
+        }
+        else
+        {
+            var sum = existing + grad;
+            owned?.Add(sum);
+            slots[edge.InputNr] = sum;
+        }
     }
 
     private static void CheckFinite(Node node, Tensor?[] results)

@@ -131,11 +131,10 @@ public static class Gradcheck
         };
     }
 
-    private static double[][] Evaluate(Func<Tensor[], Tensor[]> f, Tensor[] x)
-    {
-        using (Autograd.NoGrad())
-            return f(x).Select(y => y.To(DType.Float64).ToArray<double>()).ToArray();
-    }
+    // Evaluated with grad mode as the caller has it: f may itself differentiate (a gradient penalty, a
+    // second-order check), which needs the graph.
+    private static double[][] Evaluate(Func<Tensor[], Tensor[]> f, Tensor[] x) =>
+        f(x).Select(y => y.To(DType.Float64).ToArray<double>()).ToArray();
 
     /// <summary>Leaf copies of the inputs that keep RequiresGrad, so perturbing them never touches the caller's tensors.</summary>
     private static Tensor[] Leaves(Tensor[] inputs, double[][]? values = null) =>

@@ -70,7 +70,9 @@ internal sealed class OpNode : Node
                 $"Backward of {Name}: trying to backward through the graph a second time. Saved tensors are freed after the first backward; " +
                 "pass retainGraph: true to the first Backward/Grad call if you need to backward twice.");
         CreateGraph = createGraph;
-        var rule = !createGraph && Row.FusedVjp is not null ? Row.FusedVjp : Row.Vjp;
+        // Fused kernels bypass the dispatcher, so they are used only when nothing watches the backward pass:
+        // no graph is being built and no forward-mode level would need the tangents of the gradient.
+        var rule = !createGraph && !ForwardAD.IsActive && Row.FusedVjp is not null ? Row.FusedVjp : Row.Vjp;
         return rule(this, gradOutputs);
     }
 

@@ -28,8 +28,11 @@ internal enum Saves
 }
 
 /// <summary>Primal values an op's JVP may read.</summary>
-internal sealed class JvpContext(Tensor[] inputs, Tensor[] outputs, object? attrs)
+internal sealed class JvpContext(Tensor[] inputs, Tensor[] outputs, object? attrs, int batch = 0)
 {
+    /// <summary>0, or the size B of the leading batch dimension every tangent carries (batched forward mode).</summary>
+    public int Batch { get; } = batch;
+
     public Tensor[] Inputs { get; } = inputs;
     public Tensor[] Outputs { get; } = outputs;
     public Tensor Output => Outputs[0];
@@ -54,6 +57,15 @@ internal sealed class OpRow
     public JvpFn? Jvp { get; init; }
     public Saves Saves { get; init; }
 
+    /// <summary>
+    /// True when <see cref="Jvp"/> is correct for tangents with a leading batch dimension once each tangent is
+    /// padded with unit dimensions to the output's rank (elementwise rules: they only broadcast).
+    /// </summary>
+    public bool TangentBroadcasts { get; init; }
+
+    /// <summary>A JVP for batched tangents [B, …]; rows with neither this nor <see cref="TangentBroadcasts"/> run once per batch entry.</summary>
+    public JvpFn? BatchedJvp { get; init; }
+
     /// <summary>Ops whose output is piecewise constant (sign, masks): they record nothing and pass no gradient.</summary>
     public bool NonDifferentiable { get; init; }
 
@@ -75,6 +87,7 @@ internal sealed class OpRow
         Vjp = (ctx, g) => [chain(ctx.InputOrNull(0), ctx.OutputOrNull(), g[0]!)],
         FusedVjp = fused,
         Jvp = (ctx, t) => t[0] is null ? null : chain(ctx.Inputs[0], ctx.Output, t[0]!),
+        TangentBroadcasts = true,
     };
 
     /// <summary>
@@ -103,17 +116,21 @@ internal sealed class OpRow
             Tensor? ta = t[0] is null ? null : chainA(ctx.Inputs[0], ctx.Inputs[1], ctx.Output, t[0]!);
             Tensor? tb = t[1] is null ? null : chainB(ctx.Inputs[0], ctx.Inputs[1], ctx.Output, t[1]!);
             var sum = ta is null ? tb : tb is null ? ta : ta + tb;
-            return sum is null ? null : Ops.BroadcastLike(sum, ctx.Output);
+            return sum is null ? null : Ops.BroadcastLike(sum, ctx.Output, ctx.Batch);
         },
+        TangentBroadcasts = true,
     };
 
     /// <summary>
     /// A linear op y = L(x₀, x₁, …) (views, sums, concatenation). Its JVP is the op itself applied to the
     /// tangents; its VJP is the transpose Lᵀ given by <paramref name="transpose"/>.
     /// </summary>
-    public static OpRow Linear(string name, ForwardFn forward, Func<Tensor[], object?, Tensor> apply, VjpFn transpose) => new()
+    public static OpRow Linear(string name, ForwardFn forward, Func<Tensor[], object?, Tensor> apply, VjpFn transpose,
+                               bool tangentBroadcasts = false, JvpFn? batched = null) => new()
     {
         Name = name,
+        TangentBroadcasts = tangentBroadcasts,
+        BatchedJvp = batched,
         Forward = forward,
         Saves = Saves.Nothing,
         Vjp = transpose,

@@ -67,8 +67,26 @@ internal static class Ops
     }
 
     /// <summary>Broadcasts a tangent to the output's shape when an input was broadcast in the forward pass.</summary>
-    public static Tensor BroadcastLike(Tensor t, Tensor like) =>
-        t.ShapeArray.AsSpan().SequenceEqual(like.ShapeArray) ? t : t.Expand(like.ShapeArray);
+    public static Tensor BroadcastLike(Tensor t, Tensor like, int batch = 0)
+    {
+        if (batch == 0) return t.ShapeArray.AsSpan().SequenceEqual(like.ShapeArray) ? t : t.Expand(like.ShapeArray);
+        var target = new int[like.Rank + 1];
+        target[0] = batch;
+        like.ShapeArray.CopyTo(target, 1);
+        return t.ShapeArray.AsSpan().SequenceEqual(target) ? t : PadBatched(t, like.Rank).Expand(target);
+    }
+
+    /// <summary>Inserts unit dimensions after the batch dimension until t has rank + 1 dimensions.</summary>
+    public static Tensor PadBatched(Tensor t, int rank)
+    {
+        if (t.Rank >= rank + 1) return t;
+        var shape = new int[rank + 1];
+        shape[0] = t.ShapeArray[0];
+        int pad = rank + 1 - t.Rank;
+        for (int i = 1; i <= pad; i++) shape[i] = 1;
+        for (int i = 1; i < t.Rank; i++) shape[pad + i] = t.ShapeArray[i];
+        return t.Reshape(shape);
+    }
 
     /// <summary>True when every element is finite (x − x is NaN exactly for NaN and ±Inf).</summary>
     public static bool AllFinite(Tensor t)

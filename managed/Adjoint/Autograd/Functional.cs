@@ -1,0 +1,275 @@
+namespace Adjoint;
+
+/// <summary>How <see cref="Functional.Jacobian(Func{Tensor, Tensor}, Tensor, JacobianMode)"/> computes J.</summary>
+public enum JacobianMode
+{
+    /// <summary>Forward mode when the input has fewer elements than the output, reverse mode otherwise.</summary>
+    Auto,
+
+    /// <summary>Forward mode: J·eⱼ for every input direction, pushed as one batch of tangents.</summary>
+    Forward,
+
+    /// <summary>Reverse mode: eᵢᵀ·J for every output element.</summary>
+    Reverse,
+}
+
+/// <summary>
+/// Function transforms in the style of JAX: gradients, vector-Jacobian and Jacobian-vector products,
+/// Jacobians, Hessians and Hessian-vector products of functions of tensors. The functions passed in must be
+/// written with Adjoint's differentiable ops; inputs are not modified.
+/// </summary>
+public static class Functional
+{
+    /// <summary>∇f: returns a function computing the gradient of the scalar function f at x.</summary>
+    public static Func<Tensor, Tensor> Grad(Func<Tensor, Tensor> f)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        return x => ValueAndGrad(f)(x).Grad;
+    }
+
+    /// <summary>The gradients of a scalar function of several tensors, one per input.</summary>
+    public static Func<Tensor[], Tensor[]> Grad(Func<Tensor[], Tensor> f)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        return xs =>
+        {
+            var leaves = xs.Select(Fresh).ToArray();
+            var y = RequireScalar("Functional.Grad", f(leaves));
+            return Autograd.Grad([y], leaves, createGraph: Engine.ReachesOtherLeaves(y, leaves), materializeGrads: true).Select(g => g!).ToArray();
+        };
+    }
+
+    /// <summary>(f(x), ∇f(x)) in one forward and one backward pass.</summary>
+    public static Func<Tensor, (Tensor Value, Tensor Grad)> ValueAndGrad(Func<Tensor, Tensor> f)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        return x =>
+        {
+            var leaf = Fresh(x);
+            var y = RequireScalar("Functional.ValueAndGrad", f(leaf));
+            var g = Autograd.Grad([y], [leaf], createGraph: Engine.ReachesOtherLeaves(y, [leaf]), materializeGrads: true)[0]!;
+            return (y, g);
+        };
+    }
+
+    /// <summary>
+    /// ValueAndGrad with auxiliary data (JAX's has_aux): f returns (scalar, aux); aux is passed through
+    /// undifferentiated.
+    /// </summary>
+    public static Func<Tensor, (Tensor Value, Tensor Grad, TAux Aux)> ValueAndGrad<TAux>(Func<Tensor, (Tensor Value, TAux Aux)> f, bool hasAux = true)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        if (!hasAux) throw new ArgumentException("Functional.ValueAndGrad: this overload is for functions returning (value, aux); pass hasAux: true.", nameof(hasAux));
+        return x =>
+        {
+            var leaf = Fresh(x);
+            var (y, aux) = f(leaf);
+            RequireScalar("Functional.ValueAndGrad", y);
+            var g = Autograd.Grad([y], [leaf], createGraph: Engine.ReachesOtherLeaves(y, [leaf]), materializeGrads: true)[0]!;
+            return (y, g, aux);
+        };
+    }
+
+    /// <summary>(f(x), pullback) where pullback(v) = vᵀ·J_f(x), reusable for several cotangents.</summary>
+    public static (Tensor Output, Func<Tensor, Tensor> Pullback) Vjp(Func<Tensor, Tensor> f, Tensor x)
+    {
+        var (ys, pullback) = Vjp(xs => [f(xs[0])], [x]);
+        return (ys[0], v => pullback([v])[0]);
+    }
+
+    /// <summary>Several inputs and outputs: pullback maps one cotangent per output to one gradient per input.</summary>
+    public static (Tensor[] Outputs, Func<Tensor[], Tensor[]> Pullback) Vjp(Func<Tensor[], Tensor[]> f, Tensor[] x)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        var leaves = x.Select(Fresh).ToArray();
+        var ys = f(leaves);
+        Tensor[] Pullback(Tensor[] v)
+        {
+            if (v.Length != ys.Length) throw new ArgumentException($"Functional.Vjp: {v.Length} cotangents for {ys.Length} outputs.");
+            var live = Enumerable.Range(0, ys.Length).Where(i => ys[i].RequiresGrad).ToArray();
+            if (live.Length == 0) return leaves.Select(Tensor.ZerosLike).ToArray();
+            bool nested = live.Any(i => Engine.ReachesOtherLeaves(ys[i], leaves)) || v.Any(t => t.RequiresGrad);
+            return Autograd.Grad(live.Select(i => ys[i]).ToArray(), leaves, live.Select(i => (Tensor?)v[i]).ToArray(),
+                                 retainGraph: true, createGraph: nested, materializeGrads: true).Select(g => g!).ToArray();
+        }
+        return (ys.Select(y => y.Detach()).ToArray(), Pullback);
+    }
+
+    /// <summary>(f(x), J_f(x)·v) by true forward mode: one pass with dual tensors, no backward pass.</summary>
+    public static (Tensor Output, Tensor Tangent) Jvp(Func<Tensor, Tensor> f, Tensor x, Tensor v)
+    {
+        var (ys, ts) = Jvp(xs => [f(xs[0])], [x], [v]);
+        return (ys[0], ts[0]);
+    }
+
+    /// <summary>Several inputs and outputs: one tangent per input, one output tangent per output (zeros where none).</summary>
+    public static (Tensor[] Outputs, Tensor[] Tangents) Jvp(Func<Tensor[], Tensor[]> f, Tensor[] x, Tensor[] v)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        if (x.Length != v.Length) throw new ArgumentException($"Functional.Jvp: {v.Length} tangents for {x.Length} inputs.");
+        using var level = ForwardAD.Level();
+        var duals = x.Select((xi, i) => ForwardAD.MakeDual(xi, v[i])).ToArray();
+        var ys = f(duals);
+        var outputs = new Tensor[ys.Length];
+        var tangents = new Tensor[ys.Length];
+        for (int i = 0; i < ys.Length; i++)
+        {
+            var (p, t) = ForwardAD.Unpack(ys[i]);
+            outputs[i] = p;
+            tangents[i] = t ?? Tensor.ZerosLike(p);
+        }
+        return (outputs, tangents);
+    }
+
+    /// <summary>
+    /// (f(x), v ↦ J_f(x)·v). Each call of the returned function runs f once more in forward mode at the same x.
+    /// </summary>
+    public static (Tensor Output, Func<Tensor, Tensor> Jvp) Linearize(Func<Tensor, Tensor> f, Tensor x)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        Tensor y;
+        using (Autograd.NoGrad()) y = f(x);
+        var point = x.Detach();
+        return (y, v => Jvp(f, point, v).Tangent);
+    }
+
+    /// <summary>
+    /// Pushes a batch of tangents V [B, …x.shape] through f in one forward-mode pass: returns f(x) and the batch
+    /// of J·Vᵦ, shaped [B, …f(x).shape].
+    /// </summary>
+    public static (Tensor Output, Tensor Tangents) JvpBatched(Func<Tensor, Tensor> f, Tensor x, Tensor tangents)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        RequireBatchOf("Functional.JvpBatched", tangents, x);
+        using var batched = ForwardAD.BatchedLevel(tangents.ShapeArray[0]);
+        var dual = ForwardAD.MakeDual(x, tangents, batched: true);
+        var y = f(dual);
+        var (p, t) = ForwardAD.Unpack(y);
+        if (t is null)
+        {
+            var shape = new[] { tangents.ShapeArray[0] }.Concat(p.ShapeArray).ToArray();
+            return (p, Tensor.Zeros(shape, p.DType));
+        }
+        return (p, t.ShapeArray.Length == p.Rank + 1 ? t : t.Expand(new[] { tangents.ShapeArray[0] }.Concat(p.ShapeArray).ToArray()).Contiguous());
+    }
+
+    /// <summary>
+    /// Pulls a batch of cotangents U [B, …f(x).shape] back through f: returns f(x) and Uᵦᵀ·J for every b, shaped
+    /// [B, …x.shape]. One forward pass; the recorded graph is reused for every cotangent.
+    /// </summary>
+    public static (Tensor Output, Tensor Cotangents) VjpBatched(Func<Tensor, Tensor> f, Tensor x, Tensor cotangents)
+    {
+        var (y, pullback) = Vjp(f, x);
+        RequireBatchOf("Functional.VjpBatched", cotangents, y);
+        int b = cotangents.ShapeArray[0];
+        var rows = new Tensor[b];
+        for (int i = 0; i < b; i++) rows[i] = pullback(cotangents.Select(0, i));
+        return (y, Tensor.Stack(rows));
+    }
+
+    /// <summary>
+    /// The Jacobian ∂f(x)/∂x with shape f(x).shape ++ x.shape. <see cref="JacobianMode.Auto"/> uses forward mode
+    /// (one batched pass of tangents) when x has fewer elements than f(x), reverse mode otherwise.
+    /// </summary>
+    public static Tensor Jacobian(Func<Tensor, Tensor> f, Tensor x, JacobianMode mode = JacobianMode.Auto)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        if (mode == JacobianMode.Auto)
+        {
+            long outputs;
+            using (Autograd.NoGrad()) outputs = f(x).NumElements;
+            mode = x.NumElements < outputs ? JacobianMode.Forward : JacobianMode.Reverse;
+        }
+        return mode == JacobianMode.Forward ? JacFwd(f, x) : JacRev(f, x);
+    }
+
+    /// <summary>Jacobians of a function of several tensors with several outputs: result[i][j] = ∂outputᵢ/∂inputⱼ.</summary>
+    public static Tensor[][] Jacobian(Func<Tensor[], Tensor[]> f, Tensor[] x, JacobianMode mode = JacobianMode.Auto)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        Tensor[] outputs;
+        using (Autograd.NoGrad()) outputs = f(x);
+        var result = new Tensor[outputs.Length][];
+        for (int i = 0; i < outputs.Length; i++)
+        {
+            result[i] = new Tensor[x.Length];
+            for (int j = 0; j < x.Length; j++)
+            {
+                int oi = i, ij = j;
+                result[i][j] = Jacobian(xj =>
+                {
+                    var args = (Tensor[])x.Clone();
+                    args[ij] = xj;
+                    return f(args)[oi];
+                }, x[j], mode);
+            }
+        }
+        return result;
+    }
+
+    /// <summary>The Jacobian by forward mode: the identity's columns pushed through f as one batch of tangents.</summary>
+    public static Tensor JacFwd(Func<Tensor, Tensor> f, Tensor x)
+    {
+        int n = checked((int)x.NumElements);
+        var basis = Tensor.Eye(n, dtype: x.DType).Reshape(new[] { n }.Concat(x.ShapeArray).ToArray());
+        var (y, columns) = JvpBatched(f, x, basis);
+        // columns is [n, …y.shape]; the Jacobian puts the output dims first.
+        int rank = y.Rank;
+        var perm = Enumerable.Range(1, rank).Append(0).ToArray();
+        return columns.Reshape(new[] { n }.Concat(y.ShapeArray).ToArray()).Permute(perm).Reshape(y.ShapeArray.Concat(x.ShapeArray).ToArray()).Contiguous();
+    }
+
+    /// <summary>The Jacobian by reverse mode: one pullback per output element, reusing one recorded graph.</summary>
+    public static Tensor JacRev(Func<Tensor, Tensor> f, Tensor x)
+    {
+        var (y, pullback) = Vjp(f, x);
+        int m = checked((int)y.NumElements);
+        var basis = Tensor.Eye(m, dtype: y.DType).Reshape(new[] { m }.Concat(y.ShapeArray).ToArray());
+        var rows = new Tensor[m];
+        for (int i = 0; i < m; i++) rows[i] = pullback(basis.Select(0, i));
+        return Tensor.Stack(rows).Reshape(y.ShapeArray.Concat(x.ShapeArray).ToArray());
+    }
+
+    /// <summary>
+    /// Hessian-vector product H·v of a scalar f at x by forward-over-reverse: the gradient is computed with its
+    /// graph, then differentiated in forward mode along v. The Hessian is never formed.
+    /// </summary>
+    public static Tensor Hvp(Func<Tensor, Tensor> f, Tensor x, Tensor v)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        if (!v.Shape.SequenceEqual(x.Shape))
+            throw new TensorShapeException($"Functional.Hvp: v of shape {Shapes.Format(v.ShapeArray)} does not match x of shape {Shapes.Format(x.ShapeArray)}.");
+        return Jvp(Grad(f), x, v).Tangent;
+    }
+
+    /// <summary>The Hessian of a scalar f at x, shape x.shape ++ x.shape, by forward-over-reverse (Jacobian of ∇f in forward mode).</summary>
+    public static Tensor Hessian(Func<Tensor, Tensor> f, Tensor x)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        return JacFwd(Grad(f), x);
+    }
+
+    /// <summary>A fresh leaf that requires grad, with x's values and any tangents x carries (so transforms nest).</summary>
+    private static Tensor Fresh(Tensor x)
+    {
+        // Under an outer reverse transform, an alias keeps x's graph so the outer one still sees through this one.
+        // Otherwise a new leaf, which keeps x's forward tangents (forward-over-reverse differentiates through it).
+        if (x.RequiresGrad) return Ops.Call(Derivatives.Alias, null, x);
+        var leaf = x.Detach().SetRequiresGrad();
+        ForwardAD.CopyTangents(x, leaf);
+        return leaf;
+    }
+
+    private static Tensor RequireScalar(string op, Tensor y)
+    {
+        if (y.NumElements != 1)
+            throw new ArgumentException($"{op}: the function must return a one-element tensor, got shape {Shapes.Format(y.ShapeArray)}.");
+        return y;
+    }
+
+    private static void RequireBatchOf(string op, Tensor batch, Tensor like)
+    {
+        if (batch.Rank != like.Rank + 1 || !batch.Shape[1..].SequenceEqual(like.Shape))
+            throw new TensorShapeException($"{op}: expected a batch of shape [B,{string.Join(",", like.ShapeArray)}], got {Shapes.Format(batch.ShapeArray)}.");
+    }
+}

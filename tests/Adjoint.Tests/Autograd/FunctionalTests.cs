@@ -1,0 +1,136 @@
+using NUnit.Framework;
+
+namespace Adjoint.Tests.Differentiation;
+
+/// <summary>The functional transforms on functions with known closed-form derivatives.</summary>
+[TestFixture]
+public class FunctionalTests
+{
+    private static Tensor V(params double[] v) => Tensor.FromArray(v);
+
+    private static Tensor CubicPlusSquare(Tensor x) => x.Select(0, 0).Pow(3) + x.Select(0, 1).Pow(2);
+
+    [Test]
+    public void HessianOfCubicPlusSquare()
+    {
+        var h = Functional.Hessian(CubicPlusSquare, V(1, 2));
+        Assert.That(h.Shape.ToArray(), Is.EqualTo(new[] { 2, 2 }));
+        Assert.That(h.ToArray<double>(), Is.EqualTo(new double[] { 6, 0, 0, 2 }).Within(1e-12));
+    }
+
+    [Test]
+    public void HvpEqualsHessianTimesVector()
+    {
+        Func<Tensor, Tensor> f = x => (x.Sin() * x.Exp()).Sum() + (x * x).Prod();
+        var x0 = V(0.3, -0.7, 1.1);
+        var v = V(0.5, 2, -1);
+        var hv = Functional.Hvp(f, x0, v);
+        var h = Functional.Hessian(f, x0);
+        Assert.That(hv.ToArray<double>(), Is.EqualTo(h.MatMul(v).ToArray<double>()).Within(1e-12));
+    }
+
+    [Test]
+    public void HessianOfQuadraticIsAtA()
+    {
+        var a = Tensor.FromArray(new double[] { 1, 2, 0, -1, 3, 1, 2, 0, 1, 0.5, 1, -2 }, 4, 3);
+        var b = V(0.1, -0.2, 0.3);
+        Func<Tensor, Tensor> f = x =>
+        {
+            var ax = a.MatMul(x);
+            return (ax * ax).Sum() * 0.5 + b.MatMul(x);
+        };
+        var h = Functional.Hessian(f, V(0.2, 0.4, -0.9));
+        var ata = a.T.MatMul(a).Contiguous();
+        Assert.That(h.ToArray<double>(), Is.EqualTo(ata.ToArray<double>()).Within(1e-12));
+    }
+
+    [Test]
+    public void JacobianOfSumAndDifferenceInEveryMode()
+    {
+        Func<Tensor[], Tensor[]> f = xs => [Tensor.Stack([xs[0] + xs[1], xs[0] - xs[1]])];
+        foreach (var mode in new[] { JacobianMode.Auto, JacobianMode.Forward, JacobianMode.Reverse })
+        {
+            var j = Functional.Jacobian(f, [Tensor.Scalar(2, DType.Float64), Tensor.Scalar(3, DType.Float64)], mode);
+            var full = Tensor.Stack([j[0][0], j[0][1]], 1);
+            Assert.That(full.ToArray<double>(), Is.EqualTo(new double[] { 1, 1, 1, -1 }), mode.ToString());
+        }
+    }
+
+    [Test]
+    public void AutoJacobianEqualsBothForcedModes()
+    {
+        var a = Tensor.Randn([5, 3], DType.Float64, new Generator(1));
+        Func<Tensor, Tensor> wide = x => a.MatMul(x).Tanh();           // 3 → 5: Auto picks forward
+        Func<Tensor, Tensor> narrow = x => a.T.MatMul(x).Sin();         // 5 → 3: Auto picks reverse
+        foreach (var (f, x) in new[] { (wide, V(0.1, 0.2, 0.3)), (narrow, V(0.1, 0.2, 0.3, 0.4, 0.5)) })
+        {
+            var auto = Functional.Jacobian(f, x).ToArray<double>();
+            Assert.That(Functional.JacFwd(f, x).ToArray<double>(), Is.EqualTo(auto).Within(1e-13));
+            Assert.That(Functional.JacRev(f, x).ToArray<double>(), Is.EqualTo(auto).Within(1e-13));
+        }
+    }
+
+    [Test]
+    public void ValueAndGradWithAux()
+    {
+        var (value, grad, aux) = Functional.ValueAndGrad<string>(x => ((x * x).Sum(), "aux"))(V(1, 2));
+        Assert.That(value.Item<double>(), Is.EqualTo(5));
+        Assert.That(grad.ToArray<double>(), Is.EqualTo(new double[] { 2, 4 }));
+        Assert.That(aux, Is.EqualTo("aux"));
+    }
+
+    [Test]
+    public void LinearizeGivesTheJvpAtAFixedPoint()
+    {
+        var (y, jvp) = Functional.Linearize(x => x.Exp(), V(0, 1));
+        Assert.That(y.ToArray<double>(), Is.EqualTo(new[] { 1, Math.E }).Within(1e-15));
+        Assert.That(jvp(V(2, 3)).ToArray<double>(), Is.EqualTo(new[] { 2, 3 * Math.E }).Within(1e-14));
+    }
+
+    [Test]
+    public void VjpBatchedEqualsRowsOfTheJacobian()
+    {
+        Func<Tensor, Tensor> f = x => x.Exp() * x.Sum();
+        var x0 = V(0.1, 0.2, 0.3);
+        var (_, rows) = Functional.VjpBatched(f, x0, Tensor.Eye(3, dtype: DType.Float64));
+        Assert.That(rows.ToArray<double>(), Is.EqualTo(Functional.JacRev(f, x0).ToArray<double>()).Within(1e-14));
+    }
+
+    [Test]
+    public void GradientNormPenaltyMatchesFiniteDifferences()
+    {
+        // d/dw ‖∇ₓL(w, x)‖² by double backward, checked against central differences of the penalty itself.
+        var x = V(0.5, -1.0, 2.0);
+        Tensor Penalty(Tensor w)
+        {
+            var xl = x.Detach().SetRequiresGrad();
+            var loss = ((xl * w).Tanh() * w).Sum();
+            var g = Autograd.Grad(loss, xl, createGraph: true);
+            return (g * g).Sum();
+        }
+        var result = Gradcheck.Check(t => Penalty(t[0]), [V(0.3, 0.8, -0.4).SetRequiresGrad()]);
+        Assert.That(result.Passed, Is.True, result.ToString());
+    }
+
+    [Test]
+    public void MamlMetaGradientMatchesClosedForm()
+    {
+        // Linear model, squared loss: L(θ) = ½‖Xθ − y‖². Inner step θ′ = θ − α∇L(θ); meta-loss L(θ′).
+        // Meta-gradient = (I − α∇²L)ᵀ∇L(θ′) with ∇²L = XᵀX.
+        var xData = Tensor.FromArray(new double[] { 1, 2, 0.5, -1, 0.3, 0.7, 2, 0 }, 4, 2);
+        var y = V(1, -1, 0.5, 2);
+        const double alpha = 0.1;
+        Tensor L(Tensor th) { var r = xData.MatMul(th) - y; return (r * r).Sum() * 0.5; }
+        var theta = V(0.2, -0.3).SetRequiresGrad();
+        var inner = Autograd.Grad(L(theta), theta, createGraph: true);
+        var thetaPrime = theta - inner * alpha;
+        var meta = Autograd.Grad(L(thetaPrime), theta);
+
+        using var _ = Autograd.NoGrad();
+        var xtx = xData.T.MatMul(xData);
+        var tp = theta.Detach() - (xData.T.MatMul(xData.MatMul(theta.Detach()) - y)) * alpha;
+        var gradAtPrime = xData.T.MatMul(xData.MatMul(tp) - y);
+        var expected = (Tensor.Eye(2, dtype: DType.Float64) - xtx * alpha).T.MatMul(gradAtPrime);
+        Assert.That(meta.ToArray<double>(), Is.EqualTo(expected.ToArray<double>()).Within(1e-13));
+    }
+}
