@@ -28,12 +28,18 @@ internal sealed class BudgetPlanner
                 int b = a + len;
                 long best = Tape(a, b);
                 for (int m = a + 1; m < b; m++)
-                    best = Math.Min(best, Math.Max(_output[m] + _minPeak[m, b], _minPeak[a, m]));
+                {
+                    long right = Math.Min(_output[m] + _minPeak[m, b], RightTape(m, b));
+                    best = Math.Min(best, Math.Max(right, _minPeak[a, m]));
+                }
                 _minPeak[a, b] = best;
             }
     }
 
     private long Tape(int a, int b) => _prefix[b] - _prefix[a];
+
+    /// <summary>Peak of a right part (m, b] taped whole: it takes snapshot x_m over (Note [Chain schedules]).</summary>
+    private long RightTape(int m, int b) => Math.Max(_output[m], Tape(m, b));
 
     /// <summary>The smallest peak any tree reaches on (a, b], beyond x_a.</summary>
     public long MinPeak(int a, int b) => _minPeak[a, b];
@@ -49,7 +55,8 @@ internal sealed class BudgetPlanner
     {
         int m = Best(a, b, bytes, sweep).Split;
         if (m == 0) return new TapeNode(a, b);
-        return new SplitNode(a, m, b, Build(m, b, bytes - _output[m], sweep), Build(a, m, bytes, sweep: false));
+        PlanNode right = RightTape(m, b) <= bytes ? new TapeNode(m, b) : Build(m, b, bytes - _output[m], sweep);
+        return new SplitNode(a, m, b, right, Build(a, m, bytes, sweep: false));
     }
 
     /// <summary>Fewest recomputed steps to reverse (a, b] within <paramref name="bytes"/>; Split 0 means tape it whole.</summary>
@@ -68,11 +75,12 @@ internal sealed class BudgetPlanner
             // Lower bound: the advance plus one taping of every unit of (a, b] beyond the sweep.
             if (!sweep && advance + (b - a) >= best) break;
             if (_output[m] > bytes) continue;
-            var right = Best(m, b, bytes - _output[m], sweep);
-            if (right.Cost == long.MaxValue) continue;
+            // A right part taped whole costs the least any right part can; otherwise it needs x_m kept.
+            long right = RightTape(m, b) <= bytes ? (sweep ? 0 : b - m) : Best(m, b, bytes - _output[m], sweep).Cost;
+            if (right == long.MaxValue) continue;
             var left = Best(a, m, bytes, sweep: false);
             if (left.Cost == long.MaxValue) continue;
-            long c = advance + right.Cost + left.Cost;
+            long c = advance + right + left.Cost;
             if (c < best) { best = c; arg = m; }
         }
         var result = (best, arg);

@@ -279,16 +279,19 @@ internal sealed class ChainFrame
                 int last = action.To;
                 // Units at the end whose saved tensors are all held need not run again.
                 while (last > action.From && _slots[last].TrueForAll(s => s.Value is not null)) last--;
-                if (last > action.From) Run(action.From, last, capture: true);
+                if (last > action.From) Run(action.From, last, capture: true, consume: action.Consume);
+                else if (action.Consume) FreeShot(action.From);
                 break;
         }
     }
 
     /// <summary>Re-runs units from+1..to from the snapshot at <paramref name="from"/>, with each unit's generator states.</summary>
-    private Tensor[] Run(int from, int to, bool capture)
+    private Tensor[] Run(int from, int to, bool capture, bool consume = false)
     {
         bool createGraph = GradMode.IsEnabled;
         var x = Restore(from, createGraph);
+        // The recorded units' saved tensors take the snapshot's place (Note [Chain schedules]).
+        if (consume) FreeShot(from);
         var saved = _generators.Select(g => g.GetState()).ToArray();
         var sink = new Capture(this, _forwardLevel) { Fill = capture };
         try

@@ -14,6 +14,11 @@ namespace Adjoint;
 // recomputed steps = Revolve's total forward steps (the first sweep's L − 1 advances and the L taped steps
 // less the L steps the forward pass performs anyway).
 //
+// A split whose right part is one Tape needs no snapshot of x_M: the tape's own saved tensors hold what
+// backward needs (x_M among them when its first op saves its input), so the tape takes x_M over
+// ("consumes" it) and the forward pass does not snapshot it at all. This is Revolve's turn without a
+// takeshot, and it keeps the same bytes from being counted twice.
+//
 // The tree is flattened into actions (Advance, Tape, Free). The forward pass performs the sweep actions
 // itself; the backward actions run lazily, in order, whenever a saved tensor that is not held is unpacked.
 
@@ -28,8 +33,11 @@ internal sealed record SplitNode(int A, int M, int B, PlanNode Right, PlanNode L
 
 internal enum ChainActionKind { Advance, Tape, Free }
 
-/// <summary>Advance: x_From → x_To without keeping saved tensors, then snapshot x_To. Tape: record From+1..To. Free: drop snapshot From.</summary>
-internal readonly record struct ChainAction(ChainActionKind Kind, int From, int To)
+/// <summary>
+/// Advance: x_From → x_To without keeping saved tensors, then snapshot x_To. Tape: record From+1..To (and drop
+/// snapshot From first when <paramref name="Consume"/>). Free: drop snapshot From.
+/// </summary>
+internal readonly record struct ChainAction(ChainActionKind Kind, int From, int To, bool Consume = false)
 {
     public int Steps => Kind == ChainActionKind.Free ? 0 : To - From;
 }
@@ -84,6 +92,12 @@ internal sealed class ChainSchedule
                 for (int i = t.A + 1; i <= t.B; i++) KeptInForward[i] = true;
                 sweep.Add(new ChainAction(ChainActionKind.Tape, t.A, t.B));
                 break;
+            case SplitNode { Right: TapeNode t } s:
+                for (int i = t.A + 1; i <= t.B; i++) KeptInForward[i] = true;
+                sweep.Add(new ChainAction(ChainActionKind.Advance, s.A, s.M));
+                sweep.Add(new ChainAction(ChainActionKind.Tape, t.A, t.B, Consume: true));
+                Recompute(s.Left, backward);
+                break;
             case SplitNode s:
                 SnapshotInForward[s.M] = true;
                 sweep.Add(new ChainAction(ChainActionKind.Advance, s.A, s.M));
@@ -101,6 +115,11 @@ internal sealed class ChainSchedule
             case TapeNode t:
                 backward.Add(new ChainAction(ChainActionKind.Tape, t.A, t.B));
                 break;
+            case SplitNode { Right: TapeNode t } s:
+                backward.Add(new ChainAction(ChainActionKind.Advance, s.A, s.M));
+                backward.Add(new ChainAction(ChainActionKind.Tape, t.A, t.B, Consume: true));
+                Recompute(s.Left, backward);
+                break;
             case SplitNode s:
                 backward.Add(new ChainAction(ChainActionKind.Advance, s.A, s.M));
                 Recompute(s.Right, backward);
@@ -117,6 +136,7 @@ internal sealed class ChainSchedule
     public static long Peak(PlanNode node, long[] saved, long[] output) => node switch
     {
         TapeNode t => SumRange(saved, t.A, t.B),
+        SplitNode { Right: TapeNode t } s => Math.Max(Math.Max(output[s.M], SumRange(saved, t.A, t.B)), Peak(s.Left, saved, output)),
         SplitNode s => Math.Max(output[s.M] + Peak(s.Right, saved, output), Peak(s.Left, saved, output)),
         _ => 0,
     };

@@ -91,7 +91,7 @@ public sealed class CheckpointPlan
     private static string Describe(ChainAction a) => a.Kind switch
     {
         ChainActionKind.Advance => $"advance {a.From}→{a.To}, snapshot {a.To}",
-        ChainActionKind.Tape => $"record layers {a.From + 1}..{a.To}",
+        ChainActionKind.Tape => $"record layers {a.From + 1}..{a.To}" + (a.Consume ? $" (taking snapshot {a.From} over)" : ""),
         _ => $"free snapshot {a.From}",
     };
 
@@ -152,6 +152,7 @@ public sealed class CheckpointPlan
                         if (shots.Add(a.To)) live += costs.OutputBytes[a.To];
                         break;
                     case ChainActionKind.Tape:
+                        if (a.Consume && shots.Remove(a.From)) live -= costs.OutputBytes[a.From];
                         int last = a.To;
                         while (last > a.From && full[last]) last--;
                         for (int i = a.From + 1; i <= last; i++)

@@ -96,6 +96,12 @@ public static class Revolve
             case TapeNode t:
                 actions.Add(new RevolveAction(first ? RevolveActionKind.FirstTurn : RevolveActionKind.YouTurn, t.B));
                 break;
+            case SplitNode { Right: TapeNode } s:
+                actions.Add(new RevolveAction(RevolveActionKind.Advance, s.M));
+                Emit(s.Right, first, actions);
+                actions.Add(new RevolveAction(RevolveActionKind.Restore, s.A));
+                Emit(s.Left, false, actions);
+                break;
             case SplitNode s:
                 actions.Add(new RevolveAction(RevolveActionKind.Advance, s.M));
                 actions.Add(new RevolveAction(RevolveActionKind.TakeShot, s.M));
