@@ -217,10 +217,10 @@ def build_cases(lib):
             check(lib.adj_row_op_backward(code, F32, rows, cols, None, ptr(yr_fixed), ptr(gyr), ptr(gxr)), "row_bwd")
         if op == "softmax":
             def peerb(tyr_fixed=tyr_fixed):
-                torch.ops.aten._softmax_backward_data.out(tgyr, tyr_fixed, 1, torch.float32, out=tgxr)
+                torch.ops.aten._softmax_backward_data.out(tgyr, tyr_fixed, 1, torch.float32, grad_input=tgxr)
         else:
             def peerb(tyr_fixed=tyr_fixed):
-                torch.ops.aten._log_softmax_backward_data.out(tgyr, tyr_fixed, 1, torch.float32, out=tgxr)
+                torch.ops.aten._log_softmax_backward_data.out(tgyr, tyr_fixed, 1, torch.float32, grad_input=tgxr)
         cases.append(Case("rowops", f"{op}' 4096x1024", "GB/s", 12.0 * rows * cols, adjb, peerb))
     return cases
 
