@@ -224,4 +224,15 @@ public class ElementwiseTests(string backend) : CoreTest(backend)
     }
 
     private static string Fmt(int[] s) => "[" + string.Join(",", s) + "]";
+    [Test]
+    public void UnaryBackwardReadsNonContiguousInputs()
+    {
+        using var x0 = Tensor.FromArray([-1.0, 2, -3, 4, 0.5, -6], 2, 3);
+        using var x = x0.T;
+        using var gy = Tensor.Ones([3, 2], DType.Float64);
+        using var gx = Kernels.UnaryBackward(UnaryOp.Relu, x, null, gy);
+        Assert.That(gx.ToArray<double>(), Is.EqualTo(new double[] { 0, 1, 1, 1, 0, 0 }));
+        using var neg = Kernels.UnaryBackward(UnaryOp.Neg, null, null, gy);
+        Assert.That(neg.ToArray<double>(), Has.All.EqualTo(-1.0));
+    }
 }

@@ -162,4 +162,19 @@ public class LinearAlgebraTests(string backend) : CoreTest(backend)
             AssertClose(actual, expected, 1e-12, $"m={m} n={n} k={k}");
         }
     }
+    [Test]
+    public void ExpandedOperandsAreCopiedForGemm()
+    {
+        // Rows of a stride-0 (expanded) matrix overlap; GEMM cannot take them, so the kernels layer copies.
+        using var row = Tensor.FromArray([1.0, 2, 3]);
+        using var a = row.Expand(4, 3);
+        using var b = Tensor.FromArray([1.0, 0, 0, 1, 1, 1], 3, 2);
+        using var c = a.MatMul(b);
+        Assert.That(c.ToArray<double>(), Is.EqualTo(new double[] { 4, 5, 4, 5, 4, 5, 4, 5 }));
+        // A strided vector as the left operand: passed as a transposed 1×k matrix.
+        using var wide = Tensor.Arange(0, 6, 1, DType.Float64);
+        using var v = wide.Reshape(3, 2).Select(1, 0); // [0, 2, 4], stride 2
+        using var dot = v.MatMul(row);
+        Assert.That(dot.Item<double>(), Is.EqualTo(0 * 1 + 2 * 2 + 4 * 3));
+    }
 }
