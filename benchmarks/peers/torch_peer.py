@@ -220,7 +220,7 @@ def build_cases(lib):
                 torch.ops.aten._softmax_backward_data.out(tgyr, tyr_fixed, 1, torch.float32, grad_input=tgxr)
         else:
             def peerb(tyr_fixed=tyr_fixed):
-                torch.ops.aten._log_softmax_backward_data.out(tgyr, tyr_fixed, 1, torch.float32, grad_input=tgxr)
+                torch.ops.aten._log_softmax_backward_data.out(tgyr, tyr_fixed, 1, torch.float32, out=tgxr)
         cases.append(Case("rowops", f"{op}' 4096x1024", "GB/s", 12.0 * rows * cols, adjb, peerb))
     return cases
 
