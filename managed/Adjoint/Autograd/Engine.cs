@@ -57,37 +57,46 @@ internal static class Engine
             }
         }
 
-        var dependencies = new Dictionary<Node, int>(order.Count, ReferenceEqualityComparer.Instance);
+        // One state per node that takes part: how many producers are still to report, and the summed gradients.
+        var states = new Dictionary<Node, NodeState>(order.Count, ReferenceEqualityComparer.Instance);
+        NodeState State(Node n)
+        {
+            if (!states.TryGetValue(n, out var st)) states[n] = st = new NodeState(n.NumOutputs);
+            return st;
+        }
         foreach (var node in order)
         {
             if (runs is not null && !runs.Contains(node)) continue;
             foreach (var e in node.Next)
                 if (e.Node is not null && (needed is null || needed.Contains(e.Node)))
-                    dependencies[e.Node] = dependencies.GetValueOrDefault(e.Node) + 1;
+                    State(e.Node).Dependencies++;
         }
 
-        var buffers = new Dictionary<Node, Tensor?[]>(ReferenceEqualityComparer.Instance);
-        // Sums the engine made itself belong to nobody else, so (without createGraph) further contributions
-        // are added into them in place instead of allocating a new tensor per contribution.
-        var owned = createGraph || ForwardAD.IsActive ? null : new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        // Sums the engine made itself belong to nobody else, so (without createGraph, and with no forward level
+        // watching) further contributions are added into them in place instead of allocating per contribution.
+        bool sumInPlace = !createGraph && !ForwardAD.IsActive;
         for (int i = 0; i < roots.Length; i++)
-            Accumulate(buffers, rootEdges[i], rootGrads[i], owned);
+            State(rootEdges[i].Node!).Accumulate(rootEdges[i].InputNr, rootGrads[i], sumInPlace);
 
         var ready = new PriorityQueue<Node, long>();
         foreach (var e in rootEdges)
-            if (dependencies.GetValueOrDefault(e.Node!) == 0 && buffers.ContainsKey(e.Node!) && !IsQueued(ready, e.Node!))
+        {
+            var st = State(e.Node!);
+            if (st.Dependencies == 0 && !st.Queued)
+            {
+                st.Queued = true;
                 ready.Enqueue(e.Node!, -e.Node!.SequenceNr);
+            }
+        }
 
         var executed = new List<Node>();
         using (GradMode.Set(createGraph))
         {
             while (ready.TryDequeue(out var node, out _))
             {
-                var grads = buffers[node];
-                buffers.Remove(node);
-                // From here the sums may be passed through a VJP to several places: no longer ours to overwrite.
-                if (owned is not null)
-                    foreach (var g in grads) if (g is not null) owned.Remove(g);
+                var state = states[node];
+                bool received = state.HasGradient;
+                var grads = state.TakeBuffer();
                 for (int k = 0; k < grads.Length; k++)
                     if (grads[k] is not null) grads[k] = node.RunPreHooks(k, grads[k]!);
 
@@ -97,27 +106,34 @@ internal static class Engine
 
                 if (runs is not null && !runs.Contains(node)) continue;
 
-                Tensor?[] results;
-                try
+                // A node all of whose producers passed no gradient runs nothing, but still reports to its inputs.
+                Tensor?[] results = [];
+                if (received)
                 {
-                    results = node.Apply(grads, createGraph);
+                    try
+                    {
+                        results = node.Apply(grads, createGraph);
+                    }
+                    catch (Exception ex) when (node.CreationTrace is not null && ex is not AnomalyException)
+                    {
+                        throw new AnomalyException($"Backward of {node.Name} failed: {ex.Message}\nThe op was created at:\n{node.CreationTrace}", ex);
+                    }
+                    executed.Add(node);
+                    if (GradMode.AnomalyDetection) CheckFinite(node, results);
                 }
-                catch (Exception ex) when (node.CreationTrace is not null && ex is not AnomalyException)
-                {
-                    throw new AnomalyException($"Backward of {node.Name} failed: {ex.Message}\nThe op was created at:\n{node.CreationTrace}", ex);
-                }
-                executed.Add(node);
-                if (GradMode.AnomalyDetection) CheckFinite(node, results);
 
                 for (int i = 0; i < node.Next.Length; i++)
                 {
                     var e = node.Next[i];
                     if (e.Node is null) continue;
                     if (needed is not null && !needed.Contains(e.Node)) continue;
-                    if (i < results.Length && results[i] is not null) Accumulate(buffers, e, results[i]!, owned);
-                    int left = dependencies[e.Node] - 1;
-                    dependencies[e.Node] = left;
-                    if (left == 0 && buffers.ContainsKey(e.Node)) ready.Enqueue(e.Node, -e.Node.SequenceNr);
+                    var child = states[e.Node];
+                    if (i < results.Length && results[i] is not null) child.Accumulate(e.InputNr, results[i]!, sumInPlace);
+                    if (--child.Dependencies == 0 && !child.Queued)
+                    {
+                        child.Queued = true;
+                        ready.Enqueue(e.Node, -e.Node.SequenceNr);
+                    }
                 }
             }
         }
@@ -138,13 +154,6 @@ internal static class Engine
         var mine = new HashSet<Node>(own.Where(t => t.IsLeaf && t.RequiresGrad).Select(t => (Node)t.Accumulator()), ReferenceEqualityComparer.Instance);
         foreach (var node in Discover([edge]))
             if (node is AccumulateGrad && !mine.Contains(node)) return true;
-        return false;
-    }
-
-    private static bool IsQueued(PriorityQueue<Node, long> queue, Node node)
-    {
-        foreach (var (n, _) in queue.UnorderedItems)
-            if (ReferenceEquals(n, node)) return true;
         return false;
     }
 
@@ -176,27 +185,6 @@ internal static class Engine
         return order;
     }
 
-    private static void Accumulate(Dictionary<Node, Tensor?[]> buffers, Edge edge, Tensor grad, HashSet<Tensor>? owned)
-    {
-        var node = edge.Node!;
-        if (!buffers.TryGetValue(node, out var slots)) buffers[node] = slots = new Tensor?[node.NumOutputs];
-        var existing = slots[edge.InputNr];
-        if (existing is null)
-        {
-            slots[edge.InputNr] = grad;
-        }
-        else if (owned is not null && owned.Contains(existing) && existing.Shape.SequenceEqual(grad.Shape))
-        {
-            Kernels.AddInto(existing, grad, 1);
-        }
-        else
-        {
-            var sum = existing + grad;
-            owned?.Add(sum);
-            slots[edge.InputNr] = sum;
-        }
-    }
-
     private static void CheckFinite(Node node, Tensor?[] results)
     {
         for (int i = 0; i < results.Length; i++)
@@ -215,4 +203,47 @@ public sealed class AnomalyException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public AnomalyException(string message, Exception? inner = null) : base(message, inner) { }
+}
+
+/// <summary>Per-backward bookkeeping of one node (see Note [Backward order]).</summary>
+internal sealed class NodeState(int outputs)
+{
+    private Tensor?[] _buffer = new Tensor?[outputs];
+    private bool[]? _owned;
+
+    /// <summary>Producers that have not yet delivered their gradient.</summary>
+    public int Dependencies;
+
+    public bool Queued;
+
+    public bool HasGradient { get; private set; }
+
+    public void Accumulate(int slot, Tensor grad, bool sumInPlace)
+    {
+        var existing = _buffer[slot];
+        HasGradient = true;
+        if (existing is null)
+        {
+            _buffer[slot] = grad;
+        }
+        else if (_owned is not null && _owned[slot] && existing.Shape.SequenceEqual(grad.Shape))
+        {
+            Kernels.AddInto(existing, grad, 1);
+        }
+        else
+        {
+            _buffer[slot] = existing + grad;
+            if (sumInPlace) (_owned ??= new bool[_buffer.Length])[slot] = true;
+        }
+    }
+
+    /// <summary>Hands the summed gradients to the node's VJP; from then on they may be aliased elsewhere.</summary>
+    public Tensor?[] TakeBuffer()
+    {
+        HasGradient = false;
+        var b = _buffer;
+        _buffer = new Tensor?[b.Length];
+        _owned = null;
+        return b;
+    }
 }

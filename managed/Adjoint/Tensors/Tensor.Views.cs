@@ -91,7 +91,9 @@ public sealed partial class Tensor
         var slice = Ops.Call(Derivatives.Narrow, (d, i, 1), this);
         var shape = new int[_shape.Length - 1];
         for (int k = 0, j = 0; k < _shape.Length; k++) if (k != d) shape[j++] = _shape[k];
-        return slice.ReshapeTo(shape);
+        var result = slice.ReshapeTo(shape);
+        slice.Dispose(); // the result views the storage itself; the graph keeps nodes, not this tensor
+        return result;
     }
 
     /// <summary>
