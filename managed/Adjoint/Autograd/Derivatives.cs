@@ -441,9 +441,11 @@ internal static class Derivatives
 
     // ---- helpers -----------------------------------------------------------------------------------------
 
+    // The fused backward kernel computes g·f′(x); with the tangent in place of g it is also the JVP.
     private static OpRow Unary(string name, UnaryOp op, Saves saves, Func<Tensor?, Tensor?, Tensor, Tensor> chain) =>
         OpRow.Elementwise(name, (i, _) => Kernels.Unary(op, i[0]), saves, chain,
-            fused: (ctx, g) => [Kernels.UnaryBackward(op, ctx.InputOrNull(0), ctx.OutputOrNull(), g[0]!)]);
+            fused: (ctx, g) => [Kernels.UnaryBackward(op, ctx.InputOrNull(0), ctx.OutputOrNull(), g[0]!)],
+            fusedJvp: (x, y, t) => Kernels.UnaryBackward(op, x, y, t));
 
     private static OpRow Binary(string name, BinaryOp op, Saves saves,
                                 Func<Tensor?, Tensor?, Tensor?, Tensor, Tensor> chainA,

@@ -83,12 +83,13 @@ public static class Functional
         ArgumentNullException.ThrowIfNull(f);
         var leaves = x.Select(Fresh).ToArray();
         var ys = f(leaves);
+        bool outerWatches = ys.Any(y => Engine.ReachesOtherLeaves(y, leaves));
         Tensor[] Pullback(Tensor[] v)
         {
             if (v.Length != ys.Length) throw new ArgumentException($"Functional.Vjp: {v.Length} cotangents for {ys.Length} outputs.");
             var live = Enumerable.Range(0, ys.Length).Where(i => ys[i].RequiresGrad).ToArray();
             if (live.Length == 0) return leaves.Select(Tensor.ZerosLike).ToArray();
-            bool nested = live.Any(i => Engine.ReachesOtherLeaves(ys[i], leaves)) || v.Any(t => t.RequiresGrad);
+            bool nested = outerWatches || v.Any(t => t.RequiresGrad);
             return Autograd.Grad(live.Select(i => ys[i]).ToArray(), leaves, live.Select(i => (Tensor?)v[i]).ToArray(),
                                  retainGraph: true, createGraph: nested, materializeGrads: true).Select(g => g!).ToArray();
         }

@@ -38,6 +38,13 @@ internal sealed class JvpContext(Tensor[] inputs, Tensor[] outputs, object? attr
     public Tensor Output => Outputs[0];
     public object? Attrs { get; } = attrs;
     public T Attr<T>() => (T)Attrs!;
+
+    /// <summary>
+    /// True when nothing differentiates the tangent computation itself: no graph is recorded through it and no
+    /// outer forward level is visible. Then a fused kernel (not an op) may compute the tangent.
+    /// </summary>
+    public bool Unwatched(Tensor tangent) =>
+        Batch == 0 && !ForwardAD.IsActive && (!GradMode.IsEnabled || (!tangent.RequiresGrad && !Array.Exists(Inputs, x => x.RequiresGrad)));
 }
 
 /// <summary>
@@ -79,14 +86,16 @@ internal sealed class OpRow
     /// row does not save it.
     /// </summary>
     public static OpRow Elementwise(string name, ForwardFn forward, Saves saves, Func<Tensor?, Tensor?, Tensor, Tensor> chain,
-                                    VjpFn? fused = null) => new()
+                                    VjpFn? fused = null, Func<Tensor, Tensor, Tensor, Tensor>? fusedJvp = null) => new()
     {
         Name = name,
         Forward = forward,
         Saves = saves,
         Vjp = (ctx, g) => [chain(ctx.InputOrNull(0), ctx.OutputOrNull(), g[0]!)],
         FusedVjp = fused,
-        Jvp = (ctx, t) => t[0] is null ? null : chain(ctx.Inputs[0], ctx.Output, t[0]!),
+        Jvp = (ctx, t) => t[0] is null ? null
+            : fusedJvp is not null && ctx.Unwatched(t[0]!) ? fusedJvp(ctx.Inputs[0], ctx.Output, t[0]!)
+            : chain(ctx.Inputs[0], ctx.Output, t[0]!),
         TangentBroadcasts = true,
     };
 
