@@ -14,10 +14,6 @@ internal sealed unsafe class TensorStorage
 {
     private const nuint Alignment = 64;
 
-    // Reporting pressure costs about as much as the allocation itself; below this size the managed Tensor
-    // wrapper already tells the GC enough, so only larger blocks are reported.
-    private const long PressureThreshold = 4096;
-
     private static long _liveBytes;
 
     private int _refCount;
