@@ -103,6 +103,9 @@ public static class Checkpoint
 
     private static readonly ConditionalWeakTable<object, Tuple<string, LayerCosts>> ProfileCache = [];
 
+    // Planning a budget is a dynamic program over the whole chain; a training loop asks the same question every step.
+    private static readonly ConditionalWeakTable<LayerCosts, Dictionary<long, PlanNode>> BudgetCache = [];
+
     /// <summary>
     /// Measures what each layer saves for backward and the bytes of each output by running the chain once with
     /// the graph recorded but nothing kept. The random generator is restored afterwards.
@@ -177,13 +180,18 @@ public static class Checkpoint
                     var saved = new long[n + 1];
                     for (int i = 1; i <= n; i++) saved[i] = c.SavedBytes[i - 1];
                     var output = c.OutputBytes.ToArray();
+                    var cache = BudgetCache.GetOrCreateValue(c);
+                    lock (cache)
+                        if (cache.TryGetValue(policy.BudgetBytes, out var planned)) return planned;
                     var planner = new BudgetPlanner(saved, output);
                     long minimum = output[0] + planner.MinPeak(0, n);
                     if (minimum > policy.BudgetBytes)
                         throw new InvalidOperationException(
                             $"Checkpoint: a memory budget of {policy.BudgetBytes:N0} bytes cannot hold this chain of {n} layers; the least any schedule needs is " +
                             $"{minimum:N0} bytes (the input, {output[0]:N0} bytes, plus the largest layer's saved tensors and the snapshots around it). Plain backward needs {plain:N0}.");
-                    return planner.Solve(policy.BudgetBytes - output[0])!;
+                    var tree = planner.Solve(policy.BudgetBytes - output[0])!;
+                    lock (cache) cache[policy.BudgetBytes] = tree;
+                    return tree;
                 }
             default:
                 throw new ArgumentOutOfRangeException(nameof(policy), policy.Kind, "unknown checkpoint policy");
