@@ -90,6 +90,7 @@ public class CheckpointBenchmarks
     {
         public Columns()
         {
+            AddColumn(StatisticColumn.Median);
             AddColumn(new MeasuredColumn("Peak saved bytes", m => m.Peak.ToString("N0", CultureInfo.InvariantCulture)));
             AddColumn(new MeasuredColumn("% of plain", m => (100.0 * m.Peak / m.Plain).ToString("F1", CultureInfo.InvariantCulture)));
             AddColumn(new MeasuredColumn("Recomputed layers", m => m.Recomputed.ToString(CultureInfo.InvariantCulture)));
