@@ -5,5 +5,13 @@ namespace Adjoint.Benchmarks;
 /// <summary>Runs the benchmarks chosen on the command line, e.g. <c>--filter '*Gemm*' --job short</c>.</summary>
 public static class Program
 {
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    public static void Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "autograd-cpu")
+        {
+            AutogradCpuProbe.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 21);
+            return;
+        }
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    }
 }
