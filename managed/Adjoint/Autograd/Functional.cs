@@ -243,6 +243,20 @@ public static class Functional
         return Jvp(Grad(f), x, v).Tangent;
     }
 
+    /// <summary>
+    /// Hessian-vector product for a scalar function of several tensors (e.g. a model's parameters): returns
+    /// Σⱼ ∂²f/∂xᵢ∂xⱼ · vⱼ for every i, by forward-over-reverse.
+    /// </summary>
+    public static Tensor[] Hvp(Func<Tensor[], Tensor> f, Tensor[] x, Tensor[] v)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        if (x.Length != v.Length) throw new ArgumentException($"Functional.Hvp: {v.Length} directions for {x.Length} inputs.");
+        for (int i = 0; i < x.Length; i++)
+            if (!v[i].Shape.SequenceEqual(x[i].Shape))
+                throw new TensorShapeException($"Functional.Hvp: v[{i}] of shape {Shapes.Format(v[i].ShapeArray)} does not match x[{i}] of shape {Shapes.Format(x[i].ShapeArray)}.");
+        return Jvp(Grad(f), x, v).Tangents;
+    }
+
     /// <summary>The Hessian of a scalar f at x, shape x.shape ++ x.shape, by forward-over-reverse (Jacobian of ∇f in forward mode).</summary>
     public static Tensor Hessian(Func<Tensor, Tensor> f, Tensor x)
     {
