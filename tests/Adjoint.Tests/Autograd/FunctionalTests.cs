@@ -30,6 +30,19 @@ public class FunctionalTests
     }
 
     [Test]
+    public void HvpOverSeveralTensorsEqualsHvpOverTheirConcatenation()
+    {
+        Func<Tensor[], Tensor> f = p => (p[0].Sin() * p[1].Sum()).Sum() + (p[1] * p[1] * p[0].Sum()).Sum();
+        var a = V(0.2, -0.5);
+        var b = V(0.7, 1.3, -0.4);
+        var va = V(1, -2);
+        var vb = V(0.5, 0.25, 3);
+        var split = Functional.Hvp(f, [a, b], [va, vb]);
+        var joined = Functional.Hvp(x => f([x.Narrow(0, 0, 2), x.Narrow(0, 2, 3)]), Tensor.Concat([a, b]), Tensor.Concat([va, vb]));
+        Assert.That(Tensor.Concat(split).ToArray<double>(), Is.EqualTo(joined.ToArray<double>()).Within(1e-13));
+    }
+
+    [Test]
     public void HessianOfQuadraticIsAtA()
     {
         var a = Tensor.FromArray(new double[] { 1, 2, 0, -1, 3, 1, 2, 0, 1, 0.5, 1, -2 }, 4, 3);
