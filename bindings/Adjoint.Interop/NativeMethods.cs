@@ -66,6 +66,10 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(LibraryName, EntryPoint = "adj_noop")]
     public static partial AdjStatus adj_noop();
 
+    /// <summary><c>adj_allocation_stats</c>: bytes and blocks the library itself holds (per-thread GEMM scratch).</summary>
+    [LibraryImport(LibraryName, EntryPoint = "adj_allocation_stats")]
+    public static partial AdjStatus adj_allocation_stats(long* liveBytes, long* liveBlocks);
+
     // ---- Memory movement -------------------------------------------------------------------------
 
     /// <summary><c>adj_fill</c>: y[i] = value for i in [0, n).</summary>

@@ -415,6 +415,9 @@ ADJ_API adj_status adj_gemm(adj_dtype dtype, int32_t trans_a, int32_t trans_b, i
   if (!c_used) return ADJ_OK;
   const int64_t es = dtype_size(dtype);
   const int64_t a_rows = trans_a ? k : m, b_rows = trans_b ? n : k;
+  if ((s = check_extent(fn, "c", m, n, ldc, es)) ||
+      (ab_used && ((s = check_extent(fn, "a", a_rows, a_cols, lda, es)) || (s = check_extent(fn, "b", b_rows, b_cols, ldb, es)))))
+    return s;
   const Span cs{reinterpret_cast<uintptr_t>(c), reinterpret_cast<uintptr_t>(c) + static_cast<uintptr_t>(((m - 1) * ldc + n) * es)};
   if (ab_used) {
     const Span as{reinterpret_cast<uintptr_t>(a), reinterpret_cast<uintptr_t>(a) + static_cast<uintptr_t>(((a_rows - 1) * lda + a_cols) * es)};
@@ -442,7 +445,8 @@ ADJ_API adj_status adj_unary(adj_unary_op op, adj_dtype dtype, int64_t n, const 
   static const char* fn = "adj_unary";
   adj_status s;
   if ((s = check_enum(fn, "op", op, ADJ_UNARY_OP_COUNT)) || (s = check_dtype(fn, "dtype", dtype)) ||
-      (s = check_count(fn, "n", n)) || (s = check_ptr(fn, "x", x, n > 0)) || (s = check_ptr(fn, "y", y, n > 0)) ||
+      (s = check_count(fn, "n", n)) || (s = check_extent(fn, "n", n, dtype_size(dtype))) ||
+      (s = check_ptr(fn, "x", x, n > 0)) || (s = check_ptr(fn, "y", y, n > 0)) ||
       (s = check_alias(fn, "y", y, "x", x, n, dtype_size(dtype))))
     return s;
   if (n == 0) return ADJ_OK;
@@ -465,7 +469,7 @@ ADJ_API adj_status adj_unary_backward(adj_unary_op op, adj_dtype dtype, int64_t 
   static const char* fn = "adj_unary_backward";
   adj_status s;
   if ((s = check_enum(fn, "op", op, ADJ_UNARY_OP_COUNT)) || (s = check_dtype(fn, "dtype", dtype)) ||
-      (s = check_count(fn, "n", n)))
+      (s = check_count(fn, "n", n)) || (s = check_extent(fn, "n", n, dtype_size(dtype))))
     return s;
   const bool rx = bwd_reads_x(op), ry = bwd_reads_y(op);
   const int64_t es = dtype_size(dtype);
@@ -507,6 +511,10 @@ ADJ_API adj_status adj_binary(adj_binary_op op, adj_dtype dtype, int32_t ndim, c
   if ((s = check_ptr(fn, "a", a, true)) || (s = check_ptr(fn, "b", b, true)) || (s = check_ptr(fn, "out", out, true)))
     return s;
   const int64_t es = dtype_size(dtype);
+  if ((s = check_extent(fn, "a_strides", ndim, shape, a_strides, es)) ||
+      (s = check_extent(fn, "b_strides", ndim, shape, b_strides, es)) ||
+      (s = check_extent(fn, "out_strides", ndim, shape, out_strides, es)))
+    return s;
   const Span os = span_of(out, ndim, shape, out_strides, es);
   const void* ins[2] = {a, b};
   const int64_t* in_strides[2] = {a_strides, b_strides};
@@ -540,13 +548,21 @@ ADJ_API adj_status adj_reduce(adj_reduce_op op, adj_dtype dtype, int32_t ndim, c
     return fail(ADJ_ERR_INVALID_ARGUMENT, "%s: axes_mask=0x%llx names an axis >= ndim=%d", fn,
                 (unsigned long long)axes_mask, ndim);
   int64_t out_count = 1, red_count = 1;
-  for (int d = 0; d < ndim; ++d) ((axes_mask >> d) & 1 ? red_count : out_count) *= shape[d];
+  // With a zero extent the shape's total is 0 while the other part's product may exceed int64: saturate
+  // (an output that large is then refused by check_extent below; an empty one needs nothing).
+  for (int d = 0; d < ndim; ++d) {
+    int64_t& c = (axes_mask >> d) & 1 ? red_count : out_count;
+    if (__builtin_mul_overflow(c, shape[d], &c)) c = INT64_MAX;
+  }
   if (red_count == 0 && op != ADJ_REDUCE_SUM)
     return fail(ADJ_ERR_INVALID_ARGUMENT, "%s: %s over an empty extent has no result", fn,
                 op == ADJ_REDUCE_MAX ? "max" : "min");
   if (out_count == 0) return ADJ_OK;
   if ((s = check_ptr(fn, "x", x, total > 0)) || (s = check_ptr(fn, "y", y, true))) return s;
   const int64_t es = dtype_size(dtype);
+  if ((total > 0 && (s = check_extent(fn, "x_strides", ndim, shape, x_strides, es))) ||
+      (s = check_extent(fn, "y", out_count, es)) || (s = check_extent(fn, "index", out_count, 8)))
+    return s;
   if (total > 0 && overlaps(span_of(y, out_count, es), span_of(x, ndim, shape, x_strides, es)))
     return fail(ADJ_ERR_INVALID_ARGUMENT, "%s: y overlaps x", fn);
   if (index && op != ADJ_REDUCE_SUM) {
@@ -573,7 +589,9 @@ ADJ_API adj_status adj_row_op(adj_row_op_kind op, adj_dtype dtype, int64_t rows,
   static const char* fn = "adj_row_op";
   adj_status s;
   if ((s = check_enum(fn, "op", op, ADJ_ROW_OP_COUNT)) || (s = check_dtype(fn, "dtype", dtype)) ||
-      (s = check_count(fn, "rows", rows)) || (s = check_count(fn, "cols", cols)))
+      (s = check_count(fn, "rows", rows)) || (s = check_count(fn, "cols", cols)) ||
+      (op == ADJ_ROW_LOGSUMEXP && (s = check_extent(fn, "rows", rows, dtype_size(dtype)))) ||
+      (rows > 0 && cols > 0 && (s = check_extent(fn, "x", rows, cols, cols, dtype_size(dtype)))))
     return s;
   const int64_t x_count = rows * cols, y_count = op == ADJ_ROW_LOGSUMEXP ? rows : x_count;
   const int64_t es = dtype_size(dtype);
@@ -600,7 +618,8 @@ ADJ_API adj_status adj_row_op_backward(adj_row_op_kind op, adj_dtype dtype, int6
   static const char* fn = "adj_row_op_backward";
   adj_status s;
   if ((s = check_enum(fn, "op", op, ADJ_ROW_OP_COUNT)) || (s = check_dtype(fn, "dtype", dtype)) ||
-      (s = check_count(fn, "rows", rows)) || (s = check_count(fn, "cols", cols)))
+      (s = check_count(fn, "rows", rows)) || (s = check_count(fn, "cols", cols)) ||
+      (rows > 0 && cols > 0 && (s = check_extent(fn, "x", rows, cols, cols, dtype_size(dtype)))))
     return s;
   const int64_t x_count = rows * cols, y_count = op == ADJ_ROW_LOGSUMEXP ? rows : x_count;
   const bool lse = op == ADJ_ROW_LOGSUMEXP;

@@ -73,6 +73,46 @@ inline adj_status check_strides(const char* fn, const char* what, int32_t ndim, 
   return ADJ_OK;
 }
 
+// Note [Extents that overflow]: the ABI cannot tell whether a buffer is large enough, but it can tell
+// when the arguments describe more bytes than any address space holds. Such calls are refused before
+// any offset is computed (the offsets themselves would overflow) or any element is touched.
+constexpr int64_t kMaxExtentBytes = INT64_MAX;
+
+// n contiguous elements of esize bytes.
+inline adj_status check_extent(const char* fn, const char* what, int64_t n, int64_t esize) {
+  if (n > kMaxExtentBytes / esize)
+    return fail(ADJ_ERR_INVALID_ARGUMENT, "%s: %s=%lld elements of %lld bytes exceed the address space", fn, what,
+                (long long)n, (long long)esize);
+  return ADJ_OK;
+}
+
+// A strided view with at least one element (every extent >= 1): the byte distance between its lowest
+// and highest element, plus one element, must fit in int64.
+inline adj_status check_extent(const char* fn, const char* what, int32_t ndim, const int64_t* shape,
+                               const int64_t* strides, int64_t esize) {
+  __int128 lo = 0, hi = 0;
+  for (int d = 0; d < ndim; ++d) {
+    const __int128 reach = static_cast<__int128>(shape[d] - 1) * strides[d];
+    if (reach < 0) lo += reach;
+    else hi += reach;
+    if (hi - lo >= kMaxExtentBytes) break;  // stop before the sum itself could overflow
+  }
+  const __int128 limit = kMaxExtentBytes / esize;  // compare in elements: no product can overflow
+  if (hi - lo + 1 > limit || hi + 1 > limit || -lo > limit)
+    return fail(ADJ_ERR_INVALID_ARGUMENT, "%s: the shape and %s address more than 2^63 bytes", fn, what);
+  return ADJ_OK;
+}
+
+// A row-major matrix of rows x cols (both >= 1) with row stride ld >= cols.
+inline adj_status check_extent(const char* fn, const char* what, int64_t rows, int64_t cols, int64_t ld,
+                               int64_t esize) {
+  const __int128 elems = static_cast<__int128>(rows - 1) * ld + cols;
+  if (elems > kMaxExtentBytes / esize)
+    return fail(ADJ_ERR_INVALID_ARGUMENT, "%s: %s (%lld x %lld, ld=%lld) addresses more than 2^63 bytes", fn, what,
+                (long long)rows, (long long)cols, (long long)ld);
+  return ADJ_OK;
+}
+
 // Byte range [lo, hi) touched by a strided view with at least one element.
 struct Span {
   uintptr_t lo, hi;

@@ -65,7 +65,8 @@ extern "C" {
 ADJ_API adj_status adj_fill(adj_dtype dtype, int64_t n, double value, void* y) {
   static const char* fn = "adj_fill";
   adj_status s;
-  if ((s = check_dtype(fn, "dtype", dtype)) || (s = check_count(fn, "n", n)) || (s = check_ptr(fn, "y", y, n > 0)))
+  if ((s = check_dtype(fn, "dtype", dtype)) || (s = check_count(fn, "n", n)) ||
+      (s = check_extent(fn, "n", n, dtype_size(dtype))) || (s = check_ptr(fn, "y", y, n > 0)))
     return s;
   if (n == 0) return ADJ_OK;
   return guarded(fn, [&]() {
@@ -87,6 +88,9 @@ ADJ_API adj_status adj_copy_strided(adj_dtype dtype, int32_t ndim, const int64_t
   if (total == 0) return ADJ_OK;
   if ((s = check_ptr(fn, "src", src, true)) || (s = check_ptr(fn, "dst", dst, true))) return s;
   const int64_t es = dtype_size(dtype);
+  if ((s = check_extent(fn, "src_strides", ndim, shape, src_strides, es)) ||
+      (s = check_extent(fn, "dst_strides", ndim, shape, dst_strides, es)))
+    return s;
   if (overlaps(span_of(src, ndim, shape, src_strides, es), span_of(dst, ndim, shape, dst_strides, es)))
     return fail(ADJ_ERR_INVALID_ARGUMENT, "%s: dst overlaps src", fn);
   return guarded(fn, [&]() {
@@ -100,7 +104,9 @@ ADJ_API adj_status adj_cast(adj_dtype src_dtype, const void* src, adj_dtype dst_
   static const char* fn = "adj_cast";
   adj_status s;
   if ((s = check_dtype(fn, "src_dtype", src_dtype)) || (s = check_dtype(fn, "dst_dtype", dst_dtype)) ||
-      (s = check_count(fn, "n", n)) || (s = check_ptr(fn, "src", src, n > 0)) || (s = check_ptr(fn, "dst", dst, n > 0)))
+      (s = check_count(fn, "n", n)) || (s = check_extent(fn, "n", n, dtype_size(src_dtype))) ||
+      (s = check_extent(fn, "n", n, dtype_size(dst_dtype))) || (s = check_ptr(fn, "src", src, n > 0)) ||
+      (s = check_ptr(fn, "dst", dst, n > 0)))
     return s;
   if (n == 0) return ADJ_OK;
   const Span ss = span_of(src, n, dtype_size(src_dtype)), ds = span_of(dst, n, dtype_size(dst_dtype));

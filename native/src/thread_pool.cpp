@@ -124,12 +124,25 @@ Pool& pool() {
   return *p;
 }
 
+// adj_allocation_stats: bytes (as requested from malloc) and blocks of every thread's scratch.
+std::atomic<int64_t> g_scratch_bytes{0};
+std::atomic<int64_t> g_scratch_blocks{0};
+
+void count_scratch(int64_t bytes, int64_t blocks) {
+  g_scratch_bytes.fetch_add(bytes, std::memory_order_relaxed);
+  g_scratch_blocks.fetch_add(blocks, std::memory_order_relaxed);
+}
+
 struct Scratch {
   void* raw[kScratchSlots] = {};
   void* aligned[kScratchSlots] = {};
   size_t size[kScratchSlots] = {};
   ~Scratch() {
-    for (void* r : raw) std::free(r);
+    for (int i = 0; i < kScratchSlots; ++i)
+      if (raw[i]) {
+        std::free(raw[i]);
+        count_scratch(-static_cast<int64_t>(size[i] + 64), -1);
+      }
   }
 };
 thread_local Scratch t_scratch;
@@ -150,11 +163,15 @@ void parallel_for(int64_t tasks, int threads, task_fn fn, void* ctx) {
 void* thread_scratch(int slot, size_t bytes) {
   Scratch& s = t_scratch;
   if (s.size[slot] < bytes) {
-    std::free(s.raw[slot]);
+    if (s.raw[slot]) {
+      std::free(s.raw[slot]);
+      count_scratch(-static_cast<int64_t>(s.size[slot] + 64), -1);
+    }
     s.raw[slot] = s.aligned[slot] = nullptr;
     s.size[slot] = 0;
     void* r = std::malloc(bytes + 64);
     if (!r) return nullptr;
+    count_scratch(static_cast<int64_t>(bytes + 64), 1);
     s.raw[slot] = r;
     s.aligned[slot] = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(r) + 63) & ~uintptr_t(63));
     s.size[slot] = bytes;
@@ -163,3 +180,9 @@ void* thread_scratch(int slot, size_t bytes) {
 }
 
 }  // namespace adj
+
+extern "C" ADJ_API adj_status adj_allocation_stats(int64_t* live_bytes, int64_t* live_blocks) {
+  if (live_bytes) *live_bytes = adj::g_scratch_bytes.load(std::memory_order_relaxed);
+  if (live_blocks) *live_blocks = adj::g_scratch_blocks.load(std::memory_order_relaxed);
+  return ADJ_OK;
+}

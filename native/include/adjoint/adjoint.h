@@ -33,6 +33,15 @@
 #  define ADJ_API __attribute__((visibility("default")))
 #endif
 
+/* Enumerations cross the ABI as int32. C++ code gives them that fixed underlying type, which makes every
+ * int32 a valid value of the type, so an out-of-range value a caller passes is an argument the library
+ * checks and refuses, not undefined behaviour on load. The layout is the same as C's (an int). */
+#ifdef __cplusplus
+#  define ADJ_ENUM(name) enum name : int32_t
+#else
+#  define ADJ_ENUM(name) enum name
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -41,7 +50,7 @@ extern "C" {
 #define ADJ_ABI_VERSION 1
 
 /** Result of every kernel call. */
-typedef enum adj_status {
+typedef ADJ_ENUM(adj_status) {
     ADJ_OK = 0,
     ADJ_ERR_INVALID_ARGUMENT = 1, /* bad size, stride, enum value, dtype, or partial overlap */
     ADJ_ERR_NULL_POINTER = 2,     /* NULL where elements must be read or written */
@@ -51,20 +60,20 @@ typedef enum adj_status {
 } adj_status;
 
 /** Element type. */
-typedef enum adj_dtype {
+typedef ADJ_ENUM(adj_dtype) {
     ADJ_F32 = 0,
     ADJ_F64 = 1
 } adj_dtype;
 
 /** Instruction-set tier of the kernel table. Higher tiers include the lower ones. */
-typedef enum adj_isa {
+typedef ADJ_ENUM(adj_isa) {
     ADJ_ISA_SCALAR = 0, /* portable reference kernels: the truth the others are tested against */
     ADJ_ISA_AVX2 = 1,   /* AVX2 + FMA */
     ADJ_ISA_AVX512 = 2  /* AVX-512 F + DQ + VL */
 } adj_isa;
 
 /** Elementwise unary functions y = f(x). */
-typedef enum adj_unary_op {
+typedef ADJ_ENUM(adj_unary_op) {
     ADJ_UNARY_NEG = 0,      /* -x                          backward: -gy                */
     ADJ_UNARY_ABS = 1,      /* |x|                         backward: gy*sign(x), 0 at 0 */
     ADJ_UNARY_EXP = 2,      /* e^x                         backward: gy*y               */
@@ -80,7 +89,7 @@ typedef enum adj_unary_op {
 #define ADJ_UNARY_OP_COUNT 11
 
 /** Elementwise binary functions z = f(a, b). */
-typedef enum adj_binary_op {
+typedef ADJ_ENUM(adj_binary_op) {
     ADJ_BINARY_ADD = 0,
     ADJ_BINARY_SUB = 1,
     ADJ_BINARY_MUL = 2,
@@ -92,7 +101,7 @@ typedef enum adj_binary_op {
 #define ADJ_BINARY_OP_COUNT 7
 
 /** Reductions. */
-typedef enum adj_reduce_op {
+typedef ADJ_ENUM(adj_reduce_op) {
     ADJ_REDUCE_SUM = 0,
     ADJ_REDUCE_MAX = 1, /* NaN propagates; index = first occurrence of the result */
     ADJ_REDUCE_MIN = 2
@@ -103,7 +112,7 @@ typedef enum adj_reduce_op {
  * Row operations over the last (contiguous) axis of a [rows, cols] matrix.
  * (The type is adj_row_op_kind, not adj_row_op: a typedef and the function adj_row_op cannot share a name.)
  */
-typedef enum adj_row_op_kind {
+typedef ADJ_ENUM(adj_row_op_kind) {
     ADJ_ROW_SOFTMAX = 0,     /* y[i,j] = exp(x[i,j]-m_i) / sum_k exp(x[i,k]-m_i)                        */
     ADJ_ROW_LOG_SOFTMAX = 1, /* y[i,j] = x[i,j] - logsumexp_i                                            */
     ADJ_ROW_LOGSUMEXP = 2    /* y[i]   = m_i + log sum_k exp(x[i,k]-m_i), m_i = max_k x[i,k]; y has rows elements */
@@ -141,6 +150,14 @@ ADJ_API int32_t adj_get_num_threads(void);
 
 /** Does nothing and returns ADJ_OK: measures the cost of one call across the boundary. */
 ADJ_API adj_status adj_noop(void);
+
+/**
+ * Memory the library allocates itself, summed over all threads: the per-thread scratch blocks that GEMM
+ * packing keeps between calls (freed when their thread ends). *live_bytes receives the bytes requested from
+ * malloc, *live_blocks the number of blocks; either pointer may be NULL. Kernel calls allocate nothing else
+ * (the thread pool's own bookkeeping is not counted). Cannot fail.
+ */
+ADJ_API adj_status adj_allocation_stats(int64_t* live_bytes, int64_t* live_blocks);
 
 /* ---------------------------------------------------------------------------------------------------
  * Memory movement
