@@ -93,6 +93,40 @@ public class ModuleTests
     }
 
     [Test]
+    public void LinearForwardModeMatchesTheComposedOps()
+    {
+        var g = new Generator(6);
+        var x = Tensor.Randn([4, 3], DType.Float64, g);
+        var w = Tensor.Randn([2, 3], DType.Float64, g);
+        var b = Tensor.Randn([2], DType.Float64, g);
+        var tx = Tensor.Randn([4, 3], DType.Float64, g);
+        var tw = Tensor.Randn([2, 3], DType.Float64, g);
+        var tb = Tensor.Randn([2], DType.Float64, g);
+        double[] Jvp(Func<Tensor, Tensor, Tensor, Tensor> f)
+        {
+            using (ForwardAD.Level())
+                return ForwardAD.Unpack(f(ForwardAD.MakeDual(x, tx), ForwardAD.MakeDual(w, tw), ForwardAD.MakeDual(b, tb))).Tangent!.ToArray<double>();
+        }
+        var fused = Jvp((xi, wi, bi) => Linear.Apply(xi, wi, bi));
+        var composed = Jvp((xi, wi, bi) => xi.MatMul(wi.Transpose(0, 1)) + bi);
+        Assert.That(fused, Is.EqualTo(composed).Within(1e-12));
+        Assert.That(Linear.Apply(x, w, b).ToArray<double>(), Is.EqualTo((x.MatMul(w.Transpose(0, 1)) + b).ToArray<double>()).Within(1e-12));
+    }
+
+    [Test]
+    public void LinearAcceptsLeadingBatchDimensions()
+    {
+        using var lin = new Linear(3, 2, dtype: DType.Float64, generator: new Generator(8));
+        var x = Tensor.Randn([2, 4, 3], DType.Float64, new Generator(9)).SetRequiresGrad();
+        var result = Gradcheck.Check(i => lin.Forward(i[0]), [x]);
+        Assert.That(result.Passed, Is.True, result.ToString());
+        lin.Forward(x).Sum().Backward();
+        Assert.That(lin.Weight.Grad!.ToArray<double>(), Is.EqualTo(x.Detach().Reshape(8, 3).Sum(0).Unsqueeze(0).Expand(2, 3).ToArray<double>()).Within(1e-12));
+        Assert.That(lin.Bias!.Grad!.ToArray<double>(), Is.EqualTo(new double[] { 8, 8 }));
+        Assert.Throws<TensorShapeException>(() => lin.Forward(Tensor.Ones([2, 4], DType.Float64)));
+    }
+
+    [Test]
     public void SecondOrderThroughMlpPassesGradcheck()
     {
         var g = new Generator(4);
