@@ -126,4 +126,14 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(LibraryName, EntryPoint = "adj_row_op_backward")]
     public static partial AdjStatus adj_row_op_backward(RowOp op, AdjDType dtype, long rows, long cols,
         void* x, void* y, void* gy, void* gx);
+
+    /// <summary><c>adj_sgd_update</c>: fused SGD step (momentum, Nesterov, weight decay) over n contiguous elements.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "adj_sgd_update")]
+    public static partial AdjStatus adj_sgd_update(AdjDType dtype, long n, void* param, void* grad, void* momentumBuf,
+        double lr, double weightDecay, double momentum, double dampening, int nesterov, int firstStep);
+
+    /// <summary><c>adj_adam_update</c>: fused Adam/AdamW step number <paramref name="step"/> over n contiguous elements.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "adj_adam_update")]
+    public static partial AdjStatus adj_adam_update(AdjDType dtype, long n, void* param, void* grad, void* m, void* v,
+        double lr, double beta1, double beta2, double eps, double weightDecay, int decoupled, long step);
 }

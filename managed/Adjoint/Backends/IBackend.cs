@@ -52,4 +52,19 @@ public unsafe interface IBackend
 
     /// <summary>Fused backward of <see cref="RowOp"/>; x is read only by LogSumExp.</summary>
     void RowOpBackward(RowOp op, DType dtype, long rows, long cols, void* x, void* y, void* gy, void* gx);
+
+    /// <summary>
+    /// Fused SGD step over n contiguous elements, in place (adjoint.h, adj_sgd_update): g = grad + λp; with momentum,
+    /// buf = g (first step) or μ·buf + (1 − τ)·g and g = g + μ·buf (Nesterov) or buf; p = p − η·g.
+    /// momentumBuffer may be null when momentum is 0.
+    /// </summary>
+    void SgdUpdate(DType dtype, long n, void* param, void* grad, void* momentumBuffer, double lr, double weightDecay,
+                   double momentum, double dampening, bool nesterov, bool firstStep);
+
+    /// <summary>
+    /// Fused Adam/AdamW step number <paramref name="stepNumber"/> over n contiguous elements, in place (adjoint.h,
+    /// adj_adam_update), with bias correction; <paramref name="decoupled"/> selects AdamW's weight decay.
+    /// </summary>
+    void AdamUpdate(DType dtype, long n, void* param, void* grad, void* m, void* v, double lr, double beta1, double beta2,
+                    double eps, double weightDecay, bool decoupled, long stepNumber);
 }

@@ -140,6 +140,18 @@ public sealed unsafe class NativeBackend : IBackend
         NativeStatus.Check(NativeMethods.adj_row_op_backward(op, (AdjDType)dtype, rows, cols, x, y, gy, gx),
                            "adj_row_op_backward");
 
+    /// <inheritdoc/>
+    public void SgdUpdate(DType dtype, long n, void* param, void* grad, void* momentumBuffer, double lr, double weightDecay,
+                          double momentum, double dampening, bool nesterov, bool firstStep) =>
+        NativeStatus.Check(NativeMethods.adj_sgd_update((AdjDType)dtype, n, param, grad, momentumBuffer, lr, weightDecay, momentum,
+                                                        dampening, nesterov ? 1 : 0, firstStep ? 1 : 0), "adj_sgd_update");
+
+    /// <inheritdoc/>
+    public void AdamUpdate(DType dtype, long n, void* param, void* grad, void* m, void* v, double lr, double beta1, double beta2,
+                           double eps, double weightDecay, bool decoupled, long stepNumber) =>
+        NativeStatus.Check(NativeMethods.adj_adam_update((AdjDType)dtype, n, param, grad, m, v, lr, beta1, beta2, eps, weightDecay,
+                                                         decoupled ? 1 : 0, stepNumber), "adj_adam_update");
+
     // The C side reads ndim entries from every stride array; a shorter span would make it read past the end.
     private static void CheckRank(ReadOnlySpan<long> shape, ReadOnlySpan<long> strides, string name, string function)
     {

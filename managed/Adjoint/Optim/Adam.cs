@@ -61,7 +61,7 @@ public class Adam : Optimizer
     /// <summary>Second moment v of parameter <paramref name="index"/> (null before its first step).</summary>
     public Tensor? SecondMoment(int index) => _v[index];
 
-    private protected override void Update(int index, Tensor p, Tensor grad, bool fused)
+    private protected override unsafe void Update(int index, Tensor p, Tensor grad, bool fused)
     {
         var m = _m[index] ??= NewState(p);
         var v = _v[index] ??= NewState(p);
@@ -72,7 +72,12 @@ public class Adam : Optimizer
         double invSqrtBc2 = 1 / Math.Sqrt(bc2);
         if (fused)
         {
-            UpdateKernels.Adam(p, grad, m, v, LearningRate, Beta1, Beta2, Eps, WeightDecay, Decoupled, stepSize, invSqrtBc2);
+            Backends.Backend.Current.AdamUpdate(p.ElementType, p.Count, p.DataPointer, grad.DataPointer, m.DataPointer, v.DataPointer,
+                                                LearningRate, Beta1, Beta2, Eps, WeightDecay, Decoupled, t);
+            GC.KeepAlive(p);
+            GC.KeepAlive(grad);
+            GC.KeepAlive(m);
+            GC.KeepAlive(v);
             return;
         }
         using var scope = TensorScope.Begin();

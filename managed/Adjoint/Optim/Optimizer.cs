@@ -5,7 +5,10 @@ namespace Adjoint.Optim;
 /// <summary>Which implementation of the parameter update an optimizer runs.</summary>
 public enum UpdateImplementation
 {
-    /// <summary>One fused pass per parameter over its raw buffers (vectorised), when parameter and gradient are contiguous.</summary>
+    /// <summary>
+    /// One fused pass per parameter over its raw buffers, when parameter and gradient are contiguous: the native
+    /// kernels adj_sgd_update / adj_adam_update on the native backend, a vectorised managed pass on the managed one.
+    /// </summary>
     Fused,
 
     /// <summary>The update written as a sequence of in-place tensor ops: slower, the readable reference the fused pass is tested against.</summary>

@@ -59,7 +59,11 @@ public sealed class Sgd : Optimizer
         var buf = _momentum[index];
         if (fused)
         {
-            UpdateKernels.Sgd(p, grad, buf, LearningRate, WeightDecay, Momentum, Dampening, Nesterov, first);
+            Backends.Backend.Current.SgdUpdate(p.ElementType, p.Count, p.DataPointer, grad.DataPointer, buf is null ? null : buf.DataPointer,
+                                               LearningRate, WeightDecay, Momentum, Dampening, Nesterov, first);
+            GC.KeepAlive(p);
+            GC.KeepAlive(grad);
+            GC.KeepAlive(buf);
             return;
         }
         using var scope = TensorScope.Begin();

@@ -3,8 +3,9 @@ using System.Numerics;
 namespace Adjoint.Optim;
 
 /// <summary>
-/// Fused optimizer updates: one pass over the raw buffers of a contiguous parameter, its gradient and its state,
-/// vectorised with <see cref="Vector{T}"/>, split across threads for large parameters. Each element's
+/// Managed fused optimizer updates (the managed backend's SgdUpdate/AdamUpdate): one pass over the raw buffers of a
+/// contiguous parameter, its gradient and its state, vectorised with <see cref="Vector{T}"/>, split across threads
+/// for large parameters. The native backend runs adj_sgd_update / adj_adam_update, which follow the same formulas. Each element's
 /// arithmetic is exactly the tensor-op reference's (same order, same precision), so the two agree to rounding.
 /// </summary>
 internal static unsafe class UpdateKernels
@@ -13,47 +14,40 @@ internal static unsafe class UpdateKernels
     private const long ParallelThreshold = 1 << 18;
     private const long Chunk = 1 << 16;
 
-    public static void Sgd(Tensor p, Tensor g, Tensor? buf, double lr, double wd, double momentum, double dampening, bool nesterov, bool first)
+    /// <summary>SGD over raw contiguous buffers (see <see cref="Backends.IBackend.SgdUpdate"/>); buf is null without momentum.</summary>
+    public static void Sgd(DType dtype, long n, void* p, void* g, void* buf, double lr, double wd, double momentum, double dampening,
+                           bool nesterov, bool first)
     {
-        long n = p.Count;
-        if (p.ElementType == DType.Float32)
+        if (dtype == DType.Float32)
         {
-            var a = new SgdArgs<float>((float*)p.DataPointer, (float*)g.DataPointer, buf is null ? null : (float*)buf.DataPointer,
-                                       (float)lr, (float)wd, (float)momentum, (float)(1 - dampening), nesterov, first);
+            var a = new SgdArgs<float>((float*)p, (float*)g, (float*)buf, (float)lr, (float)wd, (float)momentum, (float)(1 - dampening), nesterov, first);
             Run(n, (s, e) => a.Run(s, e));
         }
         else
         {
-            var a = new SgdArgs<double>((double*)p.DataPointer, (double*)g.DataPointer, buf is null ? null : (double*)buf.DataPointer,
-                                        lr, wd, momentum, 1 - dampening, nesterov, first);
+            var a = new SgdArgs<double>((double*)p, (double*)g, (double*)buf, lr, wd, momentum, 1 - dampening, nesterov, first);
             Run(n, (s, e) => a.Run(s, e));
         }
-        GC.KeepAlive(p);
-        GC.KeepAlive(g);
-        GC.KeepAlive(buf);
     }
 
-    public static void Adam(Tensor p, Tensor g, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps, double wd,
-                            bool decoupled, double stepSize, double invSqrtBc2)
+    /// <summary>Adam/AdamW step number <paramref name="step"/> over raw contiguous buffers (see <see cref="Backends.IBackend.AdamUpdate"/>).</summary>
+    public static void Adam(DType dtype, long n, void* p, void* g, void* m, void* v, double lr, double beta1, double beta2, double eps,
+                            double wd, bool decoupled, long step)
     {
-        long n = p.Count;
-        if (p.ElementType == DType.Float32)
+        double stepSize = lr / (1 - Math.Pow(beta1, step));
+        double invSqrtBc2 = 1 / Math.Sqrt(1 - Math.Pow(beta2, step));
+        double l2 = decoupled ? 0 : wd, decay = decoupled ? 1 - lr * wd : 1;
+        if (dtype == DType.Float32)
         {
-            var a = new AdamArgs<float>((float*)p.DataPointer, (float*)g.DataPointer, (float*)m.DataPointer, (float*)v.DataPointer,
-                                        (float)beta1, (float)beta2, (float)eps, decoupled ? 0 : (float)wd,
-                                        decoupled ? (float)(1 - lr * wd) : 1, (float)stepSize, (float)invSqrtBc2);
+            var a = new AdamArgs<float>((float*)p, (float*)g, (float*)m, (float*)v, (float)beta1, (float)beta2, (float)eps, (float)l2,
+                                        (float)decay, (float)stepSize, (float)invSqrtBc2);
             Run(n, (s, e) => a.Run(s, e));
         }
         else
         {
-            var a = new AdamArgs<double>((double*)p.DataPointer, (double*)g.DataPointer, (double*)m.DataPointer, (double*)v.DataPointer,
-                                         beta1, beta2, eps, decoupled ? 0 : wd, decoupled ? 1 - lr * wd : 1, stepSize, invSqrtBc2);
+            var a = new AdamArgs<double>((double*)p, (double*)g, (double*)m, (double*)v, beta1, beta2, eps, l2, decay, stepSize, invSqrtBc2);
             Run(n, (s, e) => a.Run(s, e));
         }
-        GC.KeepAlive(p);
-        GC.KeepAlive(g);
-        GC.KeepAlive(m);
-        GC.KeepAlive(v);
     }
 
     private static void Run(long n, Action<long, long> body)

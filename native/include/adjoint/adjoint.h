@@ -250,6 +250,30 @@ ADJ_API adj_status adj_row_op(adj_row_op_kind op, adj_dtype dtype, int64_t rows,
 ADJ_API adj_status adj_row_op_backward(adj_row_op_kind op, adj_dtype dtype, int64_t rows, int64_t cols,
                                        const void* x, const void* y, const void* gy, void* gx);
 
+/* ---- optimizer updates (native/src/optim_api.cpp) -------------------------------------------------------
+ * One fused pass over contiguous parameter, gradient and state buffers of n elements, in place. The buffers
+ * must not overlap one another. Arithmetic in the buffers' dtype, in this order, matching the managed
+ * backend (Adjoint.Optim):
+ */
+
+/**
+ * SGD with momentum (PyTorch's rule): g = grad + weight_decay·p; when momentum != 0:
+ * buf = g if first_step else momentum·buf + (1 − dampening)·g, and g = g + momentum·buf if nesterov else buf;
+ * then p = p − lr·g. momentum_buf may be NULL when momentum == 0.
+ */
+ADJ_API adj_status adj_sgd_update(adj_dtype dtype, int64_t n, void* param, const void* grad, void* momentum_buf,
+                                  double lr, double weight_decay, double momentum, double dampening,
+                                  int32_t nesterov, int32_t first_step);
+
+/**
+ * Adam / AdamW step number `step` (>= 1): with decoupled != 0 (AdamW) p = p·(1 − lr·weight_decay) and g = grad,
+ * otherwise g = grad + weight_decay·p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²;
+ * p = p − (lr / (1 − β1^step)) · m / (√v · (1 / √(1 − β2^step)) + eps).
+ */
+ADJ_API adj_status adj_adam_update(adj_dtype dtype, int64_t n, void* param, const void* grad, void* m, void* v,
+                                   double lr, double beta1, double beta2, double eps, double weight_decay,
+                                   int32_t decoupled, int64_t step);
+
 #ifdef __cplusplus
 }
 #endif

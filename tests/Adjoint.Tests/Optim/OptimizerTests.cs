@@ -1,3 +1,4 @@
+using Adjoint.Backends;
 using Adjoint.NN;
 using Adjoint.Optim;
 using NUnit.Framework;
@@ -7,14 +8,20 @@ namespace Adjoint.Tests.Optim;
 [TestFixture]
 public class OptimizerTests
 {
+    private static IDisposable UseBackend(string name)
+    {
+        if (name == "native" && !Backend.NativeAvailable) Assert.Ignore("native backend unavailable");
+        return Backend.Use(name == "native" ? Backend.Native : Backend.Managed);
+    }
+
     private static Tensor P(params double[] values) => Tensor.FromArray(values, values.Length).SetRequiresGrad();
 
     private static void SetGrad(Tensor p, params double[] g) => p.Grad = Tensor.FromArray(g, g.Length);
 
-    [TestCase(UpdateImplementation.Fused)]
-    [TestCase(UpdateImplementation.TensorOps)]
-    public void SgdPlainStep(UpdateImplementation impl)
+    [Test]
+    public void SgdPlainStep([Values] UpdateImplementation impl, [Values("native", "managed")] string backend)
     {
+        using var use = UseBackend(backend);
         var p = P(1, -2);
         using var opt = new Sgd([p], learningRate: 0.1) { Implementation = impl };
         SetGrad(p, 0.5, -1);
@@ -22,10 +29,10 @@ public class OptimizerTests
         Assert.That(p.ToArray<double>(), Is.EqualTo(new[] { 0.95, -1.9 }).Within(1e-15));
     }
 
-    [TestCase(UpdateImplementation.Fused)]
-    [TestCase(UpdateImplementation.TensorOps)]
-    public void SgdMomentumAndWeightDecayTwoSteps(UpdateImplementation impl)
+    [Test]
+    public void SgdMomentumAndWeightDecayTwoSteps([Values] UpdateImplementation impl, [Values("native", "managed")] string backend)
     {
+        using var use = UseBackend(backend);
         // p0 = 1, λ = 0.1, μ = 0.9, η = 0.1.
         // step 1: g = 0.5 + 0.1·1 = 0.6; b = 0.6; p = 1 − 0.06 = 0.94
         // step 2: g = 0.2 + 0.1·0.94 = 0.294; b = 0.9·0.6 + 0.294 = 0.834; p = 0.94 − 0.0834 = 0.8566
@@ -40,10 +47,10 @@ public class OptimizerTests
         Assert.That(opt.MomentumBuffer(0)!.Item<double>(), Is.EqualTo(0.834).Within(1e-15));
     }
 
-    [TestCase(UpdateImplementation.Fused)]
-    [TestCase(UpdateImplementation.TensorOps)]
-    public void SgdNesterovTwoSteps(UpdateImplementation impl)
+    [Test]
+    public void SgdNesterovTwoSteps([Values] UpdateImplementation impl, [Values("native", "managed")] string backend)
     {
+        using var use = UseBackend(backend);
         // step 1: g = 1; b = 1; g ← 1 + 0.9·1 = 1.9; p = 1 − 0.19 = 0.81
         // step 2: g = 1; b = 0.9 + 1 = 1.9; g ← 1 + 1.71 = 2.71; p = 0.81 − 0.271 = 0.539
         var p = P(1);
@@ -56,10 +63,10 @@ public class OptimizerTests
         Assert.That(p.Item<double>(), Is.EqualTo(0.539).Within(1e-15));
     }
 
-    [TestCase(UpdateImplementation.Fused)]
-    [TestCase(UpdateImplementation.TensorOps)]
-    public void AdamFirstTwoStepsWithBiasCorrection(UpdateImplementation impl)
+    [Test]
+    public void AdamFirstTwoStepsWithBiasCorrection([Values] UpdateImplementation impl, [Values("native", "managed")] string backend)
     {
+        using var use = UseBackend(backend);
         // η = 0.1, β = (0.9, 0.999), ε = 1e-8, p0 = 1.
         // step 1, g = 0.5: m = 0.05, v = 0.00025, m̂ = 0.5, v̂ = 0.25, p = 1 − 0.1·0.5/(0.5 + 1e-8) = 0.900000002
         // step 2, g = −1: m = −0.055, v = 0.00124975, m̂ = −0.055/0.19, v̂ = 0.00124975/0.001999,
@@ -78,10 +85,10 @@ public class OptimizerTests
         Assert.That(opt.SecondMoment(0)!.Item<double>(), Is.EqualTo(0.00124975).Within(1e-17));
     }
 
-    [TestCase(UpdateImplementation.Fused)]
-    [TestCase(UpdateImplementation.TensorOps)]
-    public void AdamWDecaysDecoupled(UpdateImplementation impl)
+    [Test]
+    public void AdamWDecaysDecoupled([Values] UpdateImplementation impl, [Values("native", "managed")] string backend)
     {
+        using var use = UseBackend(backend);
         // Same as Adam above, with p ← p·(1 − 0.1·0.1) before each step: 0.890000002, then 0.9177103542205653.
         var p = P(1);
         using var opt = new AdamW([p], learningRate: 0.1, weightDecay: 0.1) { Implementation = impl };
@@ -93,10 +100,10 @@ public class OptimizerTests
         Assert.That(p.Item<double>(), Is.EqualTo(0.9177103542205653).Within(1e-14));
     }
 
-    [TestCase(DType.Float32)]
-    [TestCase(DType.Float64)]
-    public void FusedAndTensorOpUpdatesAgreeOnLargeParameters(DType dtype)
+    [Test]
+    public void FusedAndTensorOpUpdatesAgreeOnLargeParameters([Values] DType dtype, [Values("native", "managed")] string backend)
     {
+        using var use = UseBackend(backend);
         // Above the parallel threshold and not a multiple of the vector width: chunks and tails both run.
         int n = (1 << 18) + 37;
         Func<Tensor[], Optimizer>[] makers =
