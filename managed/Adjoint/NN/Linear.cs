@@ -37,60 +37,21 @@ public sealed class Linear : Module
         ArgumentNullException.ThrowIfNull(input);
         if (input.Rank == 0 || input.Size(-1) != InFeatures)
             throw new TensorShapeException($"Linear: input of shape {Shapes.Format(input.ShapeArray)} does not end in {InFeatures} features.");
-        return Bias is null ? Function.Instance.Apply(input, Weight.Value) : Function.Instance.Apply(input, Weight.Value, Bias.Value);
+        return Apply(input, Weight.Value, Bias?.Value);
     }
 
     /// <summary>The affine map for tensors: x·Wᵀ + b (b optional), with the same rules as the layer.</summary>
+    /// <remarks>
+    /// Composed of MatMul (Wᵀ is a transposed view that GEMM reads in place), Transpose and Add, so it has every
+    /// derivative and forward mode. (A single recorded op computing the weight gradient as gᵀ·x was tried; as a
+    /// CustomFunction it broke the saved-bytes accounting of Binomial checkpointing, so the composition stays.)
+    /// </remarks>
     public static Tensor Apply(Tensor input, Tensor weight, Tensor? bias = null)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(weight);
-        return bias is null ? Function.Instance.Apply(input, weight) : Function.Instance.Apply(input, weight, bias);
-    }
-
-    // x·Wᵀ + b as one recorded op. Composed from MatMul, Transpose and Add the weight gradient would come out as a
-    // transposed view (xᵀ·g)ᵀ that accumulation has to copy; here it is computed as gᵀ·x, directly in W's [out, in]
-    // layout, and the bias is added in place. Backward and JVP are written with differentiable ops, so double
-    // backward and forward mode work.
-    private sealed class Function : CustomFunction
-    {
-        public static readonly Function Instance = new();
-
-        public override string Name => "Linear";
-
-        protected override Tensor[] Forward(FunctionContext ctx, Tensor[] inputs)
-        {
-            Tensor x = inputs[0], w = inputs[1];
-            ctx.SaveForBackward(x, w);
-            var y = x.MatMul(w.T);
-            if (inputs.Length > 2) y.AddInPlace(inputs[2]);
-            return [y];
-        }
-
-        protected override Tensor?[] Backward(FunctionContext ctx, Tensor[] gradOutputs)
-        {
-            var saved = ctx.SavedTensors;
-            Tensor x = saved[0], w = saved[1], g = gradOutputs[0];
-            int outFeatures = w.Size(0), inFeatures = w.Size(1);
-            var g2 = g.Rank == 2 ? g : g.Reshape(-1, outFeatures);
-            var grads = new Tensor?[ctx.InputShapes.Length];
-            if (ctx.NeedsInputGrad(0)) grads[0] = g.MatMul(w);
-            if (ctx.NeedsInputGrad(1)) grads[1] = g2.T.MatMul(x.Rank == 2 ? x : x.Reshape(-1, inFeatures));
-            if (grads.Length > 2 && ctx.NeedsInputGrad(2)) grads[2] = g2.Sum(0);
-            return grads;
-        }
-
-        protected override Tensor?[] Jvp(FunctionContext ctx, Tensor?[] tangents)
-        {
-            var saved = ctx.SavedTensors;
-            Tensor x = saved[0], w = saved[1];
-            Tensor? t = null;
-            if (tangents[0] is { } tx) t = tx.MatMul(w.T);
-            if (tangents[1] is { } tw) t = t is null ? x.MatMul(tw.T) : t + x.MatMul(tw.T);
-            if (tangents.Length > 2 && tangents[2] is { } tb)
-                t = t is null ? tb.Expand([.. x.Shape[..^1].ToArray(), tb.Size(0)]) * 1.0 : t + tb;
-            return [t];
-        }
+        var y = input.MatMul(weight.T);
+        return bias is null ? y : y + bias;
     }
 
     /// <inheritdoc />

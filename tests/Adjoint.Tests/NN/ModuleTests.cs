@@ -258,6 +258,30 @@ public class ModuleTests
     }
 
     [Test]
+    public void CheckpointedSequentialSavesWhatThePlanSaysAndReleasesIt()
+    {
+        var g = new Generator(12);
+        using var model = new Sequential(new Linear(2, 32, generator: g), new Tanh(), new Linear(32, 32, generator: g), new Tanh(),
+                                         new Linear(32, 32, generator: g), new Tanh(), new Linear(32, 2, generator: g));
+        var x = Tensor.Randn([200, 2], DType.Float32, new Generator(13));
+        var y = Enumerable.Range(0, 200).Select(i => i % 2).ToArray();
+        foreach (var policy in new[] { CheckpointPolicy.None, CheckpointPolicy.Binomial(2), CheckpointPolicy.SqrtN, CheckpointPolicy.Binomial(2) })
+        {
+            using var scope = TensorScope.Begin();
+            model.Policy = policy;
+            model.ZeroGrad();
+            long before = MemoryStats.SavedBytes;
+            MemoryStats.ResetPeak();
+            var logits = model.Forward(x);
+            long lossBytes = 200 * 2 * 4 + 200 * 4; // what the loss itself saves at most (log-softmax output, picked values)
+            Loss.CrossEntropy(logits, y).Backward();
+            long plan = model.Plan(x, policy).PredictedPeakSavedBytes;
+            Assert.That(MemoryStats.PeakSavedBytes - before, Is.InRange(plan, plan + lossBytes), policy.ToString());
+            Assert.That(MemoryStats.SavedBytes, Is.EqualTo(before), $"{policy}: saved tensors released after backward");
+        }
+    }
+
+    [Test]
     public void ZeroGradClearsEveryParameter()
     {
         using var m = new TwoLayer();
