@@ -28,16 +28,18 @@ public static class Cli
     public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null)
     {
         ArgumentNullException.ThrowIfNull(args);
-        IAnsiConsole console = output is null
+        // A terminal gets colours, links and live progress; a writer or a redirected standard output gets plain text.
+        bool plain = output is not null || Console.IsOutputRedirected;
+        IAnsiConsole console = !plain
             ? AnsiConsole.Console
             : AnsiConsole.Create(new AnsiConsoleSettings
             {
                 Ansi = AnsiSupport.No,
                 ColorSystem = ColorSystemSupport.NoColors,
                 Interactive = InteractionSupport.No,
-                Out = new AnsiConsoleOutput(output),
+                Out = new AnsiConsoleOutput(output ?? Console.Out),
             });
-        if (output is not null) console.Profile.Width = 120;
+        if (plain) console.Profile.Width = 120;
         var context = new CliContext(console, output ?? Console.Out, error ?? output ?? Console.Error);
 
         // A plain Command rather than RootCommand, whose name would be the assembly's (Adjoint.Cli), not `adjoint`.

@@ -101,13 +101,19 @@ public static class Svg
         double Sy(double y) => margin + 20 + (extent - y) / (2 * extent) * size;
         var g = new XElement(Ns + "g", new XAttribute("shape-rendering", "crispEdges"));
         for (int i = 0; i < cells; i++)
-            for (int j = 0; j < cells; j++)
+        {
+            double y = extent - (i + 0.5) * 2 * extent / cells;
+            int Class(int j) => classOf(-extent + (j + 0.5) * 2 * extent / cells, y);
+            // One rectangle per run of equal cells in the row keeps the file small.
+            for (int start = 0; start < cells;)
             {
-                double x = -extent + (j + 0.5) * 2 * extent / cells, y = extent - (i + 0.5) * 2 * extent / cells;
-                int c = classOf(x, y);
-                g.Add(new XElement(Ns + "rect", new XAttribute("x", F(margin + j * cell)), new XAttribute("y", F(margin + 20 + i * cell)),
-                    new XAttribute("width", F(cell + 0.5)), new XAttribute("height", F(cell + 0.5)), new XAttribute("fill", fill[c % fill.Length])));
+                int c = Class(start), end = start + 1;
+                while (end < cells && Class(end) == c) end++;
+                g.Add(new XElement(Ns + "rect", new XAttribute("x", F(margin + start * cell)), new XAttribute("y", F(margin + 20 + i * cell)),
+                    new XAttribute("width", F((end - start) * cell + 0.5)), new XAttribute("height", F(cell + 0.5)), new XAttribute("fill", fill[c % fill.Length])));
+                start = end;
             }
+        }
         svg.Add(g);
         var pts = new XElement(Ns + "g");
         foreach (var (x, y, label) in points)
@@ -125,7 +131,8 @@ public static class Svg
         ArgumentNullException.ThrowIfNull(svg);
         string full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        svg.Save(full);
+        using (var writer = System.Xml.XmlWriter.Create(full, new System.Xml.XmlWriterSettings { Encoding = new System.Text.UTF8Encoding(false), Indent = true }))
+            svg.Save(writer);
         return full;
     }
 
