@@ -1,6 +1,8 @@
 #!/usr/bin/env pwsh
 # One entry point for Adjoint on PowerShell (Windows, Linux, macOS): the same verbs as build.sh.
-# Usage: ./build.ps1 <verb> [args]    verbs: build test test-native-isa test-asan bench pack demo clean help
+# Usage: ./build.ps1 <verb> [args]    verbs: build test test-native-isa test-asan test-native-win test-managed-win
+#                                            test-native-arm64 bench pack test-package demo clean help
+# Not exercised by CI (no PowerShell on the CI machine); build.sh is the tested entry point.
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)] [string] $Verb = 'help',
@@ -15,6 +17,10 @@ $Config = if ($env:CONFIG) { $env:CONFIG } else { 'Release' }
 $Jobs = if ($env:JOBS) { $env:JOBS } else { '2' }
 $NativeBuildDir = 'build/native'
 $AsanBuildDir = 'build/native-asan'
+$WinBuildDir = 'build/native-win-x64'
+$Arm64BuildDir = 'build/native-linux-arm64'
+$WineTestsDir = 'build/wine-tests'
+$PackagesDir = 'artifacts/packages'
 $Solution = 'Interop.sln'
 $env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
 $env:DOTNET_NOLOGO = '1'
@@ -76,6 +82,84 @@ function Build-Native {
     if (-not (Test-Path $lib)) { Fail "native build finished but $lib is missing" }
 }
 
+# Cross toolchains and emulators (Debian packages), installed only when missing.
+function Initialize-CrossTools([string] $Target) {
+    $missing = @()
+    if ($Target -eq 'win') {
+        if (-not (Get-Command x86_64-w64-mingw32-g++-posix -ErrorAction SilentlyContinue)) { $missing += 'g++-mingw-w64-x86-64' }
+        if (-not (Get-Command wine -ErrorAction SilentlyContinue)) { $missing += 'wine64' }
+    }
+    else {
+        if (-not (Get-Command aarch64-linux-gnu-g++ -ErrorAction SilentlyContinue)) { $missing += 'g++-aarch64-linux-gnu' }
+        if (-not (Get-Command qemu-aarch64 -ErrorAction SilentlyContinue)) { $missing += 'qemu-user' }
+    }
+    if (-not (Test-Path /usr/src/googletest/CMakeLists.txt)) { $missing += 'googletest' }
+    if ($missing.Count -gt 0) {
+        if (-not (Get-Command apt-get -ErrorAction SilentlyContinue)) { Fail "missing $($missing -join ', ') and no apt-get to install them" }
+        Log "installing $($missing -join ' ')"
+        Exec apt-get @('update')
+        $env:DEBIAN_FRONTEND = 'noninteractive'
+        Exec apt-get (@('install', '-y', '--no-install-recommends') + $missing)
+    }
+}
+
+function Build-Cross([string] $Target, [string[]] $Extra = @()) {
+    Initialize-Tools
+    Initialize-CrossTools $Target
+    if ($Target -eq 'win') { $dir = $WinBuildDir; $toolchain = 'cmake/toolchains/mingw-w64-x86_64.cmake'; $lib = 'artifacts/native/win-x64/adjoint_kernels.dll' }
+    else { $dir = $Arm64BuildDir; $toolchain = 'cmake/toolchains/aarch64-linux-gnu.cmake'; $lib = 'artifacts/native/linux-arm64/libadjoint_kernels.so' }
+    Log "native ($Target): configure + build ($Config, $dir)"
+    Exec cmake @('-S', '.', '-B', $dir, "-DCMAKE_BUILD_TYPE=$Config", '--toolchain', $toolchain)
+    Exec cmake (@('--build', $dir, "-j$Jobs") + $Extra)
+    if (-not (Test-Path $lib)) { Fail "cross build finished but $lib is missing" }
+}
+
+function Initialize-Wine {
+    if (-not $env:WINEDEBUG) { $env:WINEDEBUG = '-all' }
+    $prefix = if ($env:WINEPREFIX) { $env:WINEPREFIX } else { Join-Path $HOME '.wine' }
+    if (-not (Test-Path (Join-Path $prefix 'system.reg'))) { & wine cmd /c exit *> $null }
+    & wineserver -p 60 *> $null
+}
+
+function Test-NativeWin {
+    Build-Cross 'win'
+    Initialize-Wine
+    $runArgs = @('--test-dir', $WinBuildDir, '--output-on-failure', "-j$Jobs")
+    if ($env:WINE_CTEST_EXCLUDE) { $runArgs += @('-E', $env:WINE_CTEST_EXCLUDE) }
+    Log 'native (win-x64): ctest under wine'
+    Exec ctest $runArgs
+}
+
+function Test-NativeArm64 {
+    Build-Cross 'arm64'
+    Log 'native (linux-arm64): ctest under qemu-aarch64 (scalar tier)'
+    Exec ctest @('--test-dir', $Arm64BuildDir, '--output-on-failure', "-j$Jobs")
+}
+
+function Test-ManagedWin([string[]] $Extra) {
+    Build-Native
+    Build-Cross 'win' @('--target', 'adjoint_kernels')
+    Initialize-Wine
+    if (Test-Path $WineTestsDir) { Remove-Item -Recurse -Force $WineTestsDir }
+    Exec dotnet @('publish', 'tests/Adjoint.Tests', '-c', $Config, '-r', 'win-x64', '--self-contained', '-p:EnableNUnitRunner=true',
+        '-p:UseAppHost=true', '-o', $WineTestsDir, '-nologo')
+    $settings = Join-Path $Root "$WineTestsDir/wine.runsettings"
+    Set-Content $settings '<?xml version="1.0" encoding="utf-8"?><RunSettings><NUnit><DefaultTimeout>60000</DefaultTimeout></NUnit></RunSettings>'
+    $runArgs = @('--no-progress', '--no-ansi', '--settings', (& winepath -w $settings))
+    if ($env:WINE_NUNIT_FILTER) { $runArgs += @('--filter', $env:WINE_NUNIT_FILTER) }
+    $env:DOTNET_EnableWriteXorExecute = '0'
+    Exec wine (@("$WineTestsDir/Adjoint.Tests.exe") + $runArgs + $Extra)
+}
+
+function New-Package {
+    Build-Native
+    Build-Cross 'win' @('--target', 'adjoint_kernels')
+    Build-Cross 'arm64' @('--target', 'adjoint_kernels')
+    Log "pack into $PackagesDir"
+    Get-ChildItem $PackagesDir -Filter 'Adjoint.*' -ErrorAction SilentlyContinue | Remove-Item -Force
+    Exec dotnet @('pack', 'managed/Adjoint', '-c', 'Release', '-o', $PackagesDir, '-nologo')
+}
+
 function Build-Managed {
     Log "managed: dotnet build $Solution ($Config)"
     Exec dotnet @('build', $Solution, '-c', $Config, '-nologo')
@@ -120,7 +204,11 @@ Usage: ./build.ps1 <verb> [args]
   test-native-isa  ctest once per ISA tier this CPU supports (ADJOINT_ISA=scalar|avx2|avx512)
   test-asan        native tests under AddressSanitizer + UBSan (build/native-asan)
   bench [args]     BenchmarkDotNet (Release); args pass through, e.g. --filter '*Gemm*' --job short
-  pack             NuGet packages into artifacts/packages
+  test-native-win  cross-build win-x64 (mingw-w64) and run the native tests under wine
+  test-managed-win the NUnit suite as a self-contained win-x64 test executable, run under wine
+  test-native-arm64  cross-build linux-arm64 and run the native tests under qemu-aarch64
+  pack             Adjoint.<version>.nupkg (+ .snupkg) into artifacts/packages with linux-x64, win-x64, linux-arm64 natives
+  test-package     pack, then tests/package/run.sh (fresh console + NUnit consumers of the package)
   demo             build, then run `adjoint demo`
   clean            remove build/, artifacts/ and .NET outputs
 
@@ -151,11 +239,14 @@ try {
             Log 'benchmarks (Release)'
             Exec dotnet (@('run', '-c', 'Release', '--project', 'benchmarks/Adjoint.Benchmarks', '--') + $Rest)
         }
-        'pack' {
-            Build-Native
-            Log 'pack into artifacts/packages'
-            Exec dotnet @('pack', 'bindings/Adjoint.Interop', '-c', 'Release', '-o', 'artifacts/packages', '-nologo')
-            Exec dotnet @('pack', 'managed/Adjoint', '-c', 'Release', '-o', 'artifacts/packages', '-nologo')
+        'test-native-win' { Test-NativeWin }
+        'test-managed-win' { Test-ManagedWin $Rest }
+        'test-native-arm64' { Test-NativeArm64 }
+        'pack' { New-Package }
+        'test-package' {
+            New-Package
+            Log 'package consumer test (tests/package/run.sh)'
+            Exec bash @('tests/package/run.sh', $PackagesDir)
         }
         'demo' {
             Build-Native; Build-Managed
