@@ -167,6 +167,20 @@ public partial class CliTests
     }
 
     [Test]
+    public void IdxReadsGzipCompressedFiles()
+    {
+        string plain = Path.Combine(_dir, "labels-idx1-ubyte");
+        Idx.Write(plain, [4], [3, 1, 4, 1]);
+        string gz = plain + ".gz";
+        using (var source = File.OpenRead(plain))
+        using (var target = new System.IO.Compression.GZipStream(File.Create(gz), System.IO.Compression.CompressionLevel.Fastest))
+            source.CopyTo(target);
+        Assert.That(Idx.Read(gz).Data, Is.EqualTo(new byte[] { 3, 1, 4, 1 }));
+        File.WriteAllBytes(gz, [1, 2, 3, 4, 5]);
+        Assert.That(() => Idx.Read(gz), Throws.TypeOf<InvalidDataException>().With.Message.Contains("gzip"));
+    }
+
+    [Test]
     public void GradcheckCoversTheWholeTable()
     {
         var (code, output) = Run("gradcheck");
