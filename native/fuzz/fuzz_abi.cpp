@@ -26,6 +26,9 @@
 namespace {
 
 constexpr int64_t kMaxBytes = int64_t(1) << 21;  // largest block the harness allocates for one operand
+// Zero strides let a tiny buffer describe an enormous iteration; valid calls are kept to this many elements
+// (larger ones get NULL pointers, so the library must refuse them) so that one input cannot run for hours.
+constexpr int64_t kMaxWork = int64_t(1) << 22;
 
 struct Input {
   const uint8_t* d;
@@ -531,6 +534,7 @@ void call_copy(Input& in, Blocks& blocks) {
     }
     strided_reach(ops[k], s.ndim, s.shape, k ? ds : ss);
     ops[k].needed = s.total > 0;
+    if (s.total > kMaxWork) ops[k].describable = false;
   }
   choose_modes(in, ops, o.invalid);
   place(ops, blocks);
@@ -567,6 +571,7 @@ void call_binary(Input& in, Blocks& blocks) {
     }
     strided_reach(ops[k], s.ndim, s.shape, st[k]);
     ops[k].needed = s.total > 0;
+    if (s.total > kMaxWork) ops[k].describable = false;
     ops[k].layout = layout_of(s, st[k]);
   }
   choose_modes(in, ops, o.invalid);
@@ -621,6 +626,7 @@ void call_reduce(Input& in, Blocks& blocks) {
   } else {
     strided_reach(ops[0], s.ndim, s.shape, xs);
     ops[0].needed = s.total > 0 && out_count > 0;
+    if (s.total > kMaxWork) ops[0].describable = false;
     linear_reach(ops[1], out_count);
     ops[1].needed = out_count > 0;
     linear_reach(ops[2], op != ADJ_REDUCE_SUM && want_index ? out_count : 0);

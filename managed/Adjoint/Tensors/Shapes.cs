@@ -89,6 +89,18 @@ internal static class Shapes
         foreach (int d in shape)
             if (d < 0)
                 throw new TensorShapeException($"{op}: negative dimension {d} in shape {Format(shape)}.");
+        // The byte size (8 bytes per element at most) must fit in 64 bits; otherwise the size computation itself
+        // would overflow. A zero extent makes any shape empty.
+        long elements = 1;
+        bool overflow = false;
+        foreach (int d in shape)
+        {
+            if (d == 0) return;
+            if (elements > long.MaxValue / 8 / d) overflow = true;
+            else elements *= d;
+        }
+        if (overflow)
+            throw new TensorShapeException($"{op}: shape {Format(shape)} has more elements than any memory can hold (its size in bytes overflows 64 bits).");
     }
 
     /// <summary>NumPy broadcasting: align trailing dimensions; each pair must be equal or contain a 1.</summary>
