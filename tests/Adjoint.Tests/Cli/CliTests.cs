@@ -241,7 +241,7 @@ public partial class CliTests
         var (nodes, edges) = ParseDot(dot);
         Assert.That(nodes, Is.GreaterThan(8));
         Assert.That(edges, Is.GreaterThanOrEqualTo(nodes - 1));
-        Assert.That(dot, Does.Contain("0.weight\\n[5,4]").And.Contain("\"MatMul\"").And.Contain("\"LogSoftmax\""));
+        Assert.That(dot, Does.Contain("0.weight\\n[5,4]").And.Contain("\"Linear\"").And.Contain("\"LogSoftmax\""));
         string svg = Path.ChangeExtension(path, ".svg");
         if (File.Exists(svg)) XDocument.Load(svg);
         else Assert.That(output, Does.Contain("not on the PATH"));
