@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One entry point for Adjoint: native (CMake) + managed (.NET) build, tests, benchmarks, packages, demo.
-# Usage: ./build.sh <verb> [args]    verbs: build test test-native-isa test-asan test-native-win test-managed-win
+# Usage: ./build.sh <verb> [args]    verbs: build test test-native-isa test-asan fuzz test-native-win test-managed-win
 #                                           test-native-arm64 bench pack test-package demo clean help
 set -euo pipefail
 
@@ -109,15 +109,20 @@ build_cross() {
   [ -f "$lib" ] || die "cross build finished but $lib is missing"
 }
 
-# wine: quiet, and its prefix created before anything parses a program's output.
+# wine: quiet, in its own prefix (build/wineprefix unless WINEPREFIX is set). The first wine process of a session
+# starts wine's background services, which inherit its stdout: if that is a pipe that ctest (test discovery) or tee
+# reads, the reader waits for them. So the server is made persistent and the services are started here, on
+# /dev/null; wine_stop ends this prefix's server when the verb is done.
 wine_env() {
   export WINEDEBUG="${WINEDEBUG:--all}"
-  if [ ! -f "${WINEPREFIX:-$HOME/.wine}/system.reg" ]; then
-    log "wine: creating the prefix ${WINEPREFIX:-$HOME/.wine}"
-    wine cmd /c exit >/dev/null 2>&1 || true
-  fi
-  wineserver -p 60 >/dev/null 2>&1 || true
+  export WINEPREFIX="${WINEPREFIX:-$ROOT/build/wineprefix}"
+  mkdir -p "$(dirname "$WINEPREFIX")"
+  [ -f "$WINEPREFIX/system.reg" ] || log "wine: creating the prefix $WINEPREFIX"
+  wineserver -p </dev/null >/dev/null 2>&1 || true
+  wine cmd /c exit </dev/null >/dev/null 2>&1 || true
+  trap wine_stop EXIT
 }
+wine_stop() { wineserver -k </dev/null >/dev/null 2>&1 || true; }
 
 # Optional ctest -E regex for the wine run (empty by default: every native test counts). Known failures on win-x64:
 # mingw-w64's libmingwex sin/cos (x87 fsin/fcos) are inaccurate near multiples of pi for large |x| and wrong for
@@ -133,7 +138,7 @@ test_native_win() {
     args=(-E "$WINE_CTEST_EXCLUDE")
   fi
   log "native (win-x64): ctest under wine"
-  ctest --test-dir "$WIN_BUILD_DIR" --output-on-failure -j"$JOBS" "${args[@]}"
+  ctest --test-dir "$WIN_BUILD_DIR" --output-on-failure -j"$JOBS" --timeout 600 "${args[@]}"
 }
 
 test_native_arm64() {
@@ -239,6 +244,44 @@ test_asan() {
   ctest --test-dir "$ASAN_BUILD_DIR" --output-on-failure -j"$JOBS"
 }
 
+# libFuzzer over the whole C ABI (native/fuzz): clang build in build/fuzz, then a timed pass starting from the
+# committed seeds. Usage: ./build.sh fuzz [seconds]  (default FUZZ_SECONDS or 45). Exits non-zero on any finding.
+fuzz_native() {
+  local seconds="${1:-${FUZZ_SECONDS:-45}}" cxx="${FUZZ_CXX:-clang++-14}" dir="build/fuzz"
+  ensure_tools
+  local probe
+  probe="$(mktemp -d)"
+  printf 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }\n' > "$probe/p.cpp"
+  if ! "$cxx" -fsanitize=fuzzer,address,undefined "$probe/p.cpp" -o "$probe/p" >/dev/null 2>&1; then
+    command -v apt-get >/dev/null 2>&1 || die "fuzzing needs $cxx with libFuzzer (Debian: clang-14 libclang-rt-14-dev)"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    log "installing clang-14 libclang-rt-14-dev (libFuzzer runtime)"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends clang-14 libclang-rt-14-dev ||
+      { $sudo apt-get update && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends clang-14 libclang-rt-14-dev; }
+  fi
+  rm -rf "$probe"
+  log "native: libFuzzer build ($dir, $cxx)"
+  CXX="$cxx" cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DADJOINT_FUZZ=ON -DADJOINT_BUILD_TESTS=OFF
+  cmake --build "$dir" --target adjoint_fuzz_abi -j"$JOBS"
+  mkdir -p "$dir/corpus" "$dir/findings"
+  log "native: fuzzing the C ABI for ${seconds}s (findings in $dir/findings)"
+  local start end status=0
+  start=$(date +%s)
+  "$dir/native/fuzz/adjoint_fuzz_abi" -max_total_time="$seconds" -timeout=60 -max_len=256 -print_final_stats=1 \
+    -artifact_prefix="$dir/findings/" "$dir/corpus" native/fuzz/corpus >"$dir/last-run.log" 2>&1 || status=$?
+  grep -vE '^#[0-9]+' "$dir/last-run.log" | tail -60 || true
+  end=$(date +%s)
+  local runs
+  runs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+)/\1/p' "$dir/last-run.log" | tail -1)
+  if [ "$status" -eq 0 ]; then
+    echo "fuzz: ${runs:-0} runs in $((end - start)) s, 0 crashes"
+  else
+    echo "fuzz: FAILED (status $status) after ${runs:-?} runs in $((end - start)) s; reproduce with $dir/native/fuzz/adjoint_fuzz_abi $dir/findings/<file>"
+  fi
+  return "$status"
+}
+
 usage() {
   cat <<'USAGE'
 Usage: ./build.sh <verb> [args]
@@ -247,6 +290,7 @@ Usage: ./build.sh <verb> [args]
   test             build, then ctest (native) and dotnet test (managed)
   test-native-isa  ctest once per ISA tier this CPU supports (ADJOINT_ISA=scalar|avx2|avx512)
   test-asan        native tests under AddressSanitizer + UBSan (build/native-asan)
+  fuzz [seconds]   libFuzzer over every C ABI entry point (clang-14, ASan + UBSan; build/fuzz; default 45 s)
   bench [args]     BenchmarkDotNet (Release); args pass through, e.g. --filter '*Gemm*' --job short
   test-native-win  cross-build win-x64 (mingw-w64) and run the native tests under wine
   test-managed-win the NUnit suite as a self-contained win-x64 test executable, run under wine
@@ -282,6 +326,9 @@ case "$verb" in
     ;;
   test-asan)
     test_asan
+    ;;
+  fuzz)
+    fuzz_native "$@"
     ;;
   bench)
     build_native
