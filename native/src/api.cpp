@@ -295,6 +295,9 @@ void run_reduce(const TypedKernels<T>& k, adj_reduce_op op, int32_t ndim, const 
   p.y = y;
   p.index = index;
   for (int d = 0; d < ndim; ++d) {
+    // An extent-1 axis changes no position or index; walking it would step the pointer by its stride
+    // (which may be anything) and back, which is undefined behaviour for a far-away stride.
+    if (shape[d] == 1) continue;
     if ((mask >> d) & 1) {
       p.rshape[p.nr] = shape[d];
       p.rstride[p.nr++] = xs[d];
