@@ -62,6 +62,7 @@ public abstract class CustomFunction
                 if (!ctx.IsNonDifferentiable(outputs[i])) outputs[i].SetGradFn(node, i);
         }
         if (ForwardAD.IsActive) ForwardAD.PropagateCustom(this, ctx, inputs, outputs);
+        if (!record) ctx.Release(); // no node will read them: return the saved bytes now
         return outputs;
     }
 }
