@@ -12,25 +12,7 @@ namespace {
 
 constexpr int64_t kGrain = 32768;  // elements per thread at least (see Note [Threading thresholds] in api.cpp)
 
-template <class F> void for_ranges(int64_t n, F&& body) {
-  const int64_t cap = n / kGrain;
-  const int max = max_threads();
-  const int threads = cap < 1 ? 1 : (cap < max ? static_cast<int>(cap) : max);
-  if (threads <= 1) {
-    body(int64_t{0}, n);
-    return;
-  }
-  struct Ctx {
-    F* body;
-    int64_t n, parts;
-  } ctx{&body, n, threads};
-  parallel_for(threads, threads, [](void* p, int64_t t) {
-    const Ctx& c = *static_cast<const Ctx*>(p);
-    auto edge = [&](int64_t i) { return i == c.parts ? c.n : ((c.n * i / c.parts) & ~int64_t(63)); };
-    const int64_t b = edge(t), e = edge(t + 1);
-    if (e > b) (*c.body)(b, e);
-  }, &ctx);
-}
+template <class F> void for_ranges(int64_t n, F&& body) { parallel_ranges(n, threads_for(n, kGrain), body); }
 
 template <class T>
 void sgd(int64_t n, T* __restrict p, const T* __restrict g, T* __restrict buf, T lr, T wd, T mu, T keep, bool nesterov,

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 namespace adj {
 
@@ -25,5 +26,31 @@ void parallel_for(int64_t tasks, int threads, task_fn fn, void* ctx);
 // slot selects one of kScratchSlots independent buffers. Returns nullptr when memory is exhausted.
 constexpr int kScratchSlots = 4;
 void* thread_scratch(int slot, size_t bytes);
+
+// Number of threads for `work` elements at `grain` elements per thread at least.
+inline int threads_for(int64_t work, int64_t grain) {
+  const int64_t cap = work / grain;
+  const int t = max_threads();
+  return cap < 1 ? 1 : (cap < t ? static_cast<int>(cap) : t);
+}
+
+// Runs body(begin, end) over [0, n) split into `threads` ranges whose ends are multiples of 64
+// elements (whole cache lines for aligned data, so threads never share a line they write).
+template <class F> void parallel_ranges(int64_t n, int threads, F&& body) {
+  if (threads <= 1) {
+    body(int64_t{0}, n);
+    return;
+  }
+  struct Ctx {
+    std::remove_reference_t<F>* body;
+    int64_t n, parts;
+  } ctx{&body, n, threads};
+  parallel_for(threads, threads, [](void* p, int64_t t) {
+    const Ctx& c = *static_cast<const Ctx*>(p);
+    auto edge = [&](int64_t i) { return i == c.parts ? c.n : ((c.n * i / c.parts) & ~int64_t(63)); };
+    const int64_t b = edge(t), e = edge(t + 1);
+    if (e > b) (*c.body)(b, e);
+  }, &ctx);
+}
 
 }  // namespace adj

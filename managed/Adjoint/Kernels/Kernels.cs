@@ -114,38 +114,6 @@ internal static unsafe partial class Kernels
         return View(x, shape, x.StrideArray, offset);
     }
 
-    public static Tensor Select(Tensor x, int dim, int index)
-    {
-        int rank = x.ShapeArray.Length;
-        var shape = new int[rank - 1];
-        var strides = new long[rank - 1];
-        for (int i = 0, j = 0; i < rank; i++)
-        {
-            if (i == dim) continue;
-            shape[j] = x.ShapeArray[i];
-            strides[j++] = x.StrideArray[i];
-        }
-        return View(x, shape, strides, x.OffsetValue + index * x.StrideArray[dim]);
-    }
-
-    /// <summary>Broadcast view to <paramref name="shape"/> (already checked compatible): stride 0 on new or stretched dims.</summary>
-    public static Tensor Expand(Tensor x, int[] shape, bool register = true) =>
-        View(x, shape, Shapes.BroadcastStrides(x.ShapeArray, x.StrideArray, shape), x.OffsetValue, register);
-
-    public static Tensor Squeeze(Tensor x, int dim)
-    {
-        int rank = x.ShapeArray.Length;
-        var shape = new int[rank - 1];
-        var strides = new long[rank - 1];
-        for (int i = 0, j = 0; i < rank; i++)
-        {
-            if (i == dim) continue;
-            shape[j] = x.ShapeArray[i];
-            strides[j++] = x.StrideArray[i];
-        }
-        return View(x, shape, strides, x.OffsetValue);
-    }
-
     public static Tensor Unsqueeze(Tensor x, int dim, bool register = true)
     {
         int rank = x.ShapeArray.Length;
@@ -165,6 +133,10 @@ internal static unsafe partial class Kernels
         }
         return View(x, shape, strides, x.OffsetValue, register);
     }
+
+    /// <summary>Broadcast view to <paramref name="shape"/> (already checked compatible): stride 0 on new or stretched dims.</summary>
+    public static Tensor Expand(Tensor x, int[] shape, bool register = true) =>
+        View(x, shape, Shapes.BroadcastStrides(x.ShapeArray, x.StrideArray, shape), x.OffsetValue, register);
 
     // ---- copies ----
 
