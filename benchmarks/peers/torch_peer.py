@@ -11,7 +11,10 @@ Usage (see docs/PERFORMANCE.md):
 
 The tuned-PyTorch environment of issue #6 (OPENBLAS_CORETYPE=SkylakeX ATEN_CPU_CAPABILITY=avx512
 OMP_WAIT_POLICY=PASSIVE) is applied by re-executing this script when it is missing, because those
-variables are read when torch loads. Machine limits used for the "% of" columns come from the issue:
+variables are read when torch loads. Each thread count runs in its own child process with
+OPENBLAS_NUM_THREADS / OMP_NUM_THREADS set before torch loads: Debian's torch calls a pthread build of
+OpenBLAS, which sizes its pool from OPENBLAS_NUM_THREADS at load time and ignores
+torch.set_num_threads, so a single process would run PyTorch's "1 thread" GEMMs on every core. Machine limits used for the "% of" columns come from the issue:
 FP32 FMA peak 170 / 338 GFLOP/s and memory bandwidth 11.8 / 22 GB/s on 1 / 2 threads.
 """
 import argparse
@@ -21,10 +24,34 @@ import statistics
 import sys
 import time
 
+import subprocess  # noqa: E402
+
 TUNED_ENV = {"OPENBLAS_CORETYPE": "SkylakeX", "ATEN_CPU_CAPABILITY": "avx512", "OMP_WAIT_POLICY": "PASSIVE"}
-if any(os.environ.get(k) != v for k, v in TUNED_ENV.items()) and not os.environ.get("ADJ_PEER_NO_REEXEC"):
-    env = dict(os.environ, **TUNED_ENV)
-    os.execve(sys.executable, [sys.executable] + sys.argv, env)
+# Set by the parent for each child: the one thread count that child measures.
+CHILD_THREADS = os.environ.get("ADJ_PEER_CHILD_THREADS")
+
+
+def run_children():
+    """Parent: one child per thread count, each with the thread-count variables set before torch loads."""
+    argv = sys.argv[1:]
+    threads = "1,2"
+    for i, a in enumerate(argv):
+        if a == "--threads" and i + 1 < len(argv):
+            threads = argv[i + 1]
+        elif a.startswith("--threads="):
+            threads = a.split("=", 1)[1]
+    print(f"# load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    status = 0
+    for t in [int(x) for x in threads.split(",")]:
+        env = dict(os.environ, **TUNED_ENV, ADJ_PEER_CHILD_THREADS=str(t), OPENBLAS_NUM_THREADS=str(t),
+                   OMP_NUM_THREADS=str(t), MKL_NUM_THREADS=str(t))
+        status |= subprocess.call([sys.executable, os.path.abspath(__file__)] + argv, env=env)
+    print(f"\n# load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    sys.exit(status)
+
+
+if __name__ == "__main__" and CHILD_THREADS is None:
+    run_children()
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -257,24 +284,24 @@ def main():
         args.rounds, args.budget = 3, 0.02
     lib = load_adjoint()
     cases = [c for c in build_cases(lib) if args.filter in c.group or args.filter in c.name]
+    threads = int(CHILD_THREADS)
+    torch.set_num_threads(threads)
+    lib.adj_set_num_threads(threads)
+    print(f"\n## {threads} thread{'s' if threads > 1 else ''}\n")
     print(f"# adjoint: {lib.adj_build_info().decode()}")
     print(f"# torch {torch.__version__}, capability {torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends, 'cpu') else '?'}, "
-          f"env {' '.join(f'{k}={os.environ.get(k)}' for k in TUNED_ENV)}")
-    print(f"# load average at start: {os.getloadavg()[0]:.2f}; rounds={args.rounds}, batch~{args.budget}s, medians")
-    for threads in [int(t) for t in args.threads.split(",")]:
-        torch.set_num_threads(threads)
-        lib.adj_set_num_threads(threads)
-        limit = PEAK_GFLOPS if True else None
-        print(f"\n## {threads} thread{'s' if threads > 1 else ''}\n")
-        print("| case | Adjoint | PyTorch | unit | Adjoint % of " + ("peak/bandwidth") + " | Adjoint / PyTorch |")
-        print("|---|---:|---:|---|---:|---:|")
-        for c in cases:
-            ta, tp = measure(c, args.rounds, args.budget)
-            scale = 1e9
-            va, vp = c.work / ta / scale, c.work / tp / scale
-            ref = PEAK_GFLOPS[threads] if c.unit == "GFLOP/s" else BANDWIDTH_GBS[threads]
-            print(f"| {c.name} | {va:.1f} | {vp:.1f} | {c.unit} | {100 * va / ref:.0f} % | {va / vp:.2f}x |", flush=True)
-    print(f"\n# load average at end: {os.getloadavg()[0]:.2f}")
+          f"env {' '.join(f'{k}={os.environ.get(k)}' for k in list(TUNED_ENV) + ['OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS'])}, "
+          f"torch.get_num_threads()={torch.get_num_threads()}")
+    print(f"# load average at start: {os.getloadavg()[0]:.2f}; rounds={args.rounds}, batch~{args.budget}s, medians\n")
+    print("| case | Adjoint | PyTorch | unit | Adjoint % of " + ("peak/bandwidth") + " | Adjoint / PyTorch |")
+    print("|---|---:|---:|---|---:|---:|")
+    for c in cases:
+        ta, tp = measure(c, args.rounds, args.budget)
+        scale = 1e9
+        va, vp = c.work / ta / scale, c.work / tp / scale
+        ref = PEAK_GFLOPS[threads] if c.unit == "GFLOP/s" else BANDWIDTH_GBS[threads]
+        print(f"| {c.name} | {va:.1f} | {vp:.1f} | {c.unit} | {100 * va / ref:.0f} % | {va / vp:.2f}x |", flush=True)
+    print(f"\n# load average at end of {threads} thread{'s' if threads > 1 else ''}: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
