@@ -15,6 +15,7 @@ internal sealed class SavedTensor
     private readonly int _version;
     private readonly long _bytes;
     private readonly int[] _shape;
+    private readonly SavedBytesTracker? _owner;
 
     public SavedTensor(Tensor tensor)
     {
@@ -33,7 +34,8 @@ internal sealed class SavedTensor
         // A pack result that keeps its own books (a checkpoint placeholder) says what it holds; anything else
         // is charged the tensor's bytes (see Note [Checkpoint byte accounting]).
         _bytes = _packed is IPackedSavedTensor own ? own.Bytes : tensor.NumElements * tensor.DType.ElementSize();
-        MemoryStats.AddSaved(_bytes);
+        _owner = MemoryStats.CurrentTracker;
+        MemoryStats.AddSaved(_bytes, _owner);
     }
 
     public bool IsReleased { get; private set; }
@@ -66,7 +68,7 @@ internal sealed class SavedTensor
         _tensor = null;
         (_packed as IPackedSavedTensor)?.Release();
         _packed = null;
-        MemoryStats.RemoveSaved(_bytes);
+        MemoryStats.RemoveSaved(_bytes, _owner);
     }
 }
 

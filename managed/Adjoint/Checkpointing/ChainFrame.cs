@@ -37,6 +37,8 @@ internal sealed class ChainFrame
     private readonly Func<SavedTensorInfo, bool>? _keep;
     private readonly bool _check;
     private readonly Generator[] _generators;
+    // Every byte this frame holds or recomputes belongs to the graph of its forward pass (Note [Per-graph saved bytes]).
+    private readonly SavedBytesTracker? _owner = MemoryStats.CurrentTracker;
 
     private SavedTensor[] _inputs = [];
     private bool[][] _requiresGrad = [];
@@ -58,7 +60,7 @@ internal sealed class ChainFrame
         _generators = [Generator.Default, .. options?.Generators ?? []];
     }
 
-    private sealed class Slot
+    private sealed class Slot(SavedBytesTracker? owner)
     {
         public Tensor? Value;
         public long Bytes;
@@ -73,7 +75,7 @@ internal sealed class ChainFrame
             Value = t;
             FromForward = fromForward;
             Version = t.Version;
-            MemoryStats.AddSaved(Bytes);
+            MemoryStats.AddSaved(Bytes, owner);
         }
 
         public Tensor? Take()
@@ -81,7 +83,7 @@ internal sealed class ChainFrame
             var t = Value;
             if (t is null) return null;
             Value = null;
-            MemoryStats.RemoveSaved(Bytes);
+            MemoryStats.RemoveSaved(Bytes, owner);
             return t;
         }
     }
@@ -185,7 +187,7 @@ internal sealed class ChainFrame
     {
         if (_forwardLevel && !ForwardAD.IsActive) return new Direct(t);
         var slots = _slots[unit];
-        var slot = new Slot { Shape = t.ShapeArray, DType = t.DType, Bytes = t.NumElements * t.DType.ElementSize() };
+        var slot = new Slot(_owner) { Shape = t.ShapeArray, DType = t.DType, Bytes = t.NumElements * t.DType.ElementSize() };
         slots.Add(slot);
         pending.Add(t);
         _alive++;
@@ -212,14 +214,14 @@ internal sealed class ChainFrame
     private void TakeShot(int position, Tensor[] values)
     {
         long bytes = values.Sum(t => t.NumElements * t.DType.ElementSize());
-        if (_snapshots.Remove(position, out var old)) MemoryStats.RemoveSaved(old.Bytes);
+        if (_snapshots.Remove(position, out var old)) MemoryStats.RemoveSaved(old.Bytes, _owner);
         _snapshots[position] = (values, values.Select(t => t.Version).ToArray(), bytes);
-        MemoryStats.AddSaved(bytes);
+        MemoryStats.AddSaved(bytes, _owner);
     }
 
     private void FreeShot(int position)
     {
-        if (_snapshots.Remove(position, out var old)) MemoryStats.RemoveSaved(old.Bytes);
+        if (_snapshots.Remove(position, out var old)) MemoryStats.RemoveSaved(old.Bytes, _owner);
     }
 
     // ---- backward --------------------------------------------------------------------------------------
@@ -316,7 +318,7 @@ internal sealed class ChainFrame
         {
             for (int g = 0; g < _generators.Length; g++) _generators[g].SetState(saved[g]);
         }
-        MemoryStats.AddRecomputed(to - from);
+        MemoryStats.AddRecomputed(to - from, _owner);
         return x;
     }
 
