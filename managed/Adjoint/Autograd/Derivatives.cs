@@ -104,6 +104,7 @@ internal static class Derivatives
         Vjp = (ctx, g) => [PowScalarChain(ctx.Input(0), ctx.Attr<double>(), g[0]!)],
         Jvp = (ctx, t) => t[0] is null ? null : PowScalarChain(ctx.Inputs[0], ctx.Attr<double>(), t[0]!),
         TangentBroadcasts = true,
+        CotangentBroadcasts = true,
     };
 
     private static Tensor PowScalarChain(Tensor x, double c, Tensor v) =>
@@ -118,6 +119,7 @@ internal static class Derivatives
         Vjp = (ctx, g) => [g[0]! * ClampMask(ctx.Input(0), ctx.Attr<(double, double)>())],
         Jvp = (ctx, t) => t[0] is null ? null : t[0]! * ClampMask(ctx.Inputs[0], ctx.Attr<(double, double)>()),
         TangentBroadcasts = true,
+        CotangentBroadcasts = true,
     };
 
     private static Tensor ClampMask(Tensor x, (double Lo, double Hi) r) => x.Ge(r.Lo) * x.Le(r.Hi);
@@ -138,6 +140,7 @@ internal static class Derivatives
         Jvp = (ctx, t) => t[0] is null && t[1] is null ? null
             : Ops.Call(Where, ctx.Attrs, t[0] ?? Tensor.ZerosLike(ctx.Inputs[0]), t[1] ?? Tensor.ZerosLike(ctx.Inputs[1])),
         TangentBroadcasts = true,
+        CotangentBroadcasts = true,
     };
 
     // ---- reductions --------------------------------------------------------------------------------------
@@ -145,7 +148,8 @@ internal static class Derivatives
     public static readonly OpRow Sum = OpRow.Linear("Sum", (i, a) => Kernels.Reduce(ReduceOp.Sum, i[0], ((ReduceAttrs)a!).Axes, ((ReduceAttrs)a!).KeepDims, false, out _),
         (t, a) => Ops.Call(Sum, a, t[0]),
         (ctx, g) => [ExpandReduced(g[0]!, ctx.Attr<ReduceAttrs>(), ctx.InputShape(0))],
-        batched: (ctx, t) => t[0]?.Sum(ctx.Attr<ReduceAttrs>().Axes.Select(a => a + 1).ToArray(), ctx.Attr<ReduceAttrs>().KeepDims));
+        batched: (ctx, t) => t[0]?.Sum(ctx.Attr<ReduceAttrs>().Axes.Select(a => a + 1).ToArray(), ctx.Attr<ReduceAttrs>().KeepDims),
+        batchedTranspose: (ctx, g) => [ExpandReduced(g[0]!, ctx.Attr<ReduceAttrs>(), ctx.InputShape(0), ctx.Batch)]);
 
     public static readonly OpRow Max = Extremum("Max", ReduceOp.Max);
     public static readonly OpRow Min = Extremum("Min", ReduceOp.Min);
@@ -160,8 +164,9 @@ internal static class Derivatives
         {
             var attrs = ctx.Attr<ReduceAttrs>();
             var mask = ExtremumMask(ctx.Input(0), ctx.Output, attrs);
-            return [ExpandReduced(g[0]!, attrs, ctx.InputShape(0)) * mask];
+            return [ExpandReduced(g[0]!, attrs, ctx.InputShape(0), ctx.Batch) * mask];
         },
+        CotangentBroadcasts = true,
         Jvp = (ctx, t) => t[0] is null ? null
             : (t[0]! * ExtremumMask(ctx.Inputs[0], ctx.Output, ctx.Attr<ReduceAttrs>())).Sum(ctx.Attr<ReduceAttrs>().Axes, ctx.Attr<ReduceAttrs>().KeepDims),
     };
@@ -178,7 +183,8 @@ internal static class Derivatives
         Name = "Prod",
         Forward = (i, a) => ExtraKernels.Prod(i[0], ((ReduceAttrs)a!).Axes, ((ReduceAttrs)a!).KeepDims),
         Saves = Saves.Input0 | Saves.Output,
-        Vjp = (ctx, g) => [ExpandReduced(g[0]!, ctx.Attr<ReduceAttrs>(), ctx.InputShape(0)) * ProdOthers(ctx.Input(0), ctx.Output, ctx.Attr<ReduceAttrs>())],
+        Vjp = (ctx, g) => [ExpandReduced(g[0]!, ctx.Attr<ReduceAttrs>(), ctx.InputShape(0), ctx.Batch) * ProdOthers(ctx.Input(0), ctx.Output, ctx.Attr<ReduceAttrs>())],
+        CotangentBroadcasts = true,
         Jvp = (ctx, t) => t[0] is null ? null
             : (t[0]! * ProdOthers(ctx.Inputs[0], ctx.Output, ctx.Attr<ReduceAttrs>())).Sum(ctx.Attr<ReduceAttrs>().Axes, ctx.Attr<ReduceAttrs>().KeepDims),
     };
@@ -212,7 +218,8 @@ internal static class Derivatives
         Name = "Norm",
         Forward = (i, a) => Kernels.Unary(UnaryOp.Sqrt, Kernels.Reduce(ReduceOp.Sum, Kernels.Binary(BinaryOp.Mul, i[0], i[0]), ((ReduceAttrs)a!).Axes, ((ReduceAttrs)a!).KeepDims, false, out _)),
         Saves = Saves.Input0 | Saves.Output,
-        Vjp = (ctx, g) => [ctx.Input(0) * SafeDivide(ExpandReduced(g[0]!, ctx.Attr<ReduceAttrs>(), ctx.InputShape(0)), KeepDims(ctx.Output, ctx.Attr<ReduceAttrs>(), ctx.InputShape(0)))],
+        Vjp = (ctx, g) => [ctx.Input(0) * SafeDivide(ExpandReduced(g[0]!, ctx.Attr<ReduceAttrs>(), ctx.InputShape(0), ctx.Batch), KeepDims(ctx.Output, ctx.Attr<ReduceAttrs>(), ctx.InputShape(0)))],
+        CotangentBroadcasts = true,
         Jvp = (ctx, t) => t[0] is null ? null
             : SafeDivide((ctx.Inputs[0] * t[0]!).Sum(ctx.Attr<ReduceAttrs>().Axes, ctx.Attr<ReduceAttrs>().KeepDims), ctx.Output),
     };
@@ -231,9 +238,10 @@ internal static class Derivatives
             var a = ctx.Attr<AxisAttrs>();
             var x = ctx.Input(0);
             var yk = a.KeepDims ? ctx.Output : ctx.Output.Unsqueeze(a.Axis);
-            var gk = a.KeepDims ? g[0]! : g[0]!.Unsqueeze(a.Axis);
+            var gk = a.KeepDims ? g[0]! : g[0]!.Unsqueeze(ctx.Batch > 0 ? a.Axis + 1 : a.Axis);
             return [gk * (x - yk).Exp()];
         },
+        CotangentBroadcasts = true,
         Jvp = (ctx, t) =>
         {
             if (t[0] is null) return null;
@@ -249,6 +257,7 @@ internal static class Derivatives
         Forward = (i, a) => Kernels.RowOp(RowOp.Softmax, i[0], ((AxisAttrs)a!).Axis),
         Saves = Saves.Output,
         Vjp = (ctx, g) => [SoftmaxChain(ctx.Output, g[0]!, ctx.Attr<AxisAttrs>().Axis)],
+        BatchedVjp = (ctx, g) => [SoftmaxChain(ctx.Output, g[0]!, ctx.Attr<AxisAttrs>().Axis + 1)],
         FusedVjp = (ctx, g) => [Kernels.RowOpBackward(RowOp.Softmax, null, ctx.Output, g[0]!, ctx.Attr<AxisAttrs>().Axis)],
         Jvp = (ctx, t) => t[0] is null ? null : SoftmaxChain(ctx.Output, t[0]!, ctx.Attr<AxisAttrs>().Axis),
         BatchedJvp = (ctx, t) => t[0] is null ? null : SoftmaxChain(ctx.Output, t[0]!, ctx.Attr<AxisAttrs>().Axis + 1),
@@ -263,6 +272,7 @@ internal static class Derivatives
         Forward = (i, a) => Kernels.RowOp(RowOp.LogSoftmax, i[0], ((AxisAttrs)a!).Axis),
         Saves = Saves.Output,
         Vjp = (ctx, g) => [g[0]! - ctx.Output.Exp() * g[0]!.Sum([ctx.Attr<AxisAttrs>().Axis], keepDims: true)],
+        BatchedVjp = (ctx, g) => [g[0]! - ctx.Output.Exp() * g[0]!.Sum([ctx.Attr<AxisAttrs>().Axis + 1], keepDims: true)],
         FusedVjp = (ctx, g) => [Kernels.RowOpBackward(RowOp.LogSoftmax, null, ctx.Output, g[0]!, ctx.Attr<AxisAttrs>().Axis)],
         Jvp = (ctx, t) => t[0] is null ? null : t[0]! - (ctx.Output.Exp() * t[0]!).Sum([ctx.Attr<AxisAttrs>().Axis], keepDims: true),
         BatchedJvp = (ctx, t) => t[0] is null ? null : t[0]! - (ctx.Output.Exp() * t[0]!).Sum([ctx.Attr<AxisAttrs>().Axis + 1], keepDims: true),
@@ -277,6 +287,7 @@ internal static class Derivatives
         Forward = (i, _) => Kernels.MatMul(i[0], i[1]),
         Saves = Saves.Input0 | Saves.Input1,
         Vjp = (ctx, g) => MatMulVjp(ctx, g[0]!),
+        BatchedVjp = (ctx, g) => MatMulBatchedVjp(ctx, g[0]!),
         Jvp = (ctx, t) =>
         {
             Tensor? ta = t[0] is null ? null : t[0]!.MatMul(ctx.Inputs[1]);
@@ -345,32 +356,67 @@ internal static class Derivatives
         return [ga, gb];
     }
 
+    // A batch of cotangents g [B, …out]. Matrix operands broadcast against it as one more batch dimension; a vector
+    // operand's gradient contracts the batch of cotangents with the other operand in one matrix product
+    // ([B, P·m] · [P·m, k]) instead of B matrix-vector products.
+    private static Tensor?[] MatMulBatchedVjp(OpNode ctx, Tensor g)
+    {
+        var a = ctx.Input(0);
+        var b = ctx.Input(1);
+        int batch = ctx.Batch;
+        Tensor? ga = null, gb = null;
+        if (a.Rank == 1 && b.Rank == 1)
+        {
+            if (ctx.NeedsInputGrad(0)) ga = g.Unsqueeze(1) * b;
+            if (ctx.NeedsInputGrad(1)) gb = g.Unsqueeze(1) * a;
+            return [ga, gb];
+        }
+        if (ctx.NeedsInputGrad(0))
+        {
+            if (a.Rank == 1) ga = g.Reshape(batch, -1).MatMul(b.Transpose(-1, -2).Reshape(-1, a.ShapeArray[0]));
+            else if (b.Rank == 1) ga = ctx.SumToInput(g.Unsqueeze(-1) * b, 0);
+            else ga = ctx.SumToInput(g.MatMul(b.Transpose(-1, -2)), 0);
+        }
+        if (ctx.NeedsInputGrad(1))
+        {
+            if (b.Rank == 1) gb = g.Reshape(batch, -1).MatMul(a.Reshape(-1, b.ShapeArray[0]));
+            else if (a.Rank == 1) gb = ctx.SumToInput(a.Unsqueeze(-1) * g.Unsqueeze(-2), 1);
+            else gb = ctx.SumToInput(a.Transpose(-1, -2).MatMul(g), 1);
+        }
+        return [ga, gb];
+    }
+
     // ---- shape and view ops (linear) ---------------------------------------------------------------------
 
     public static readonly OpRow Transpose = OpRow.Linear("Transpose", (i, a) => Kernels.Transpose(i[0], (((int, int))a!).Item1, (((int, int))a!).Item2),
         (t, a) => t[0].Transpose((((int, int))a!).Item1, (((int, int))a!).Item2),
         (ctx, g) => [g[0]!.Transpose(ctx.Attr<(int, int)>().Item1, ctx.Attr<(int, int)>().Item2)],
-        batched: (ctx, t) => t[0]?.Transpose(ctx.Attr<(int, int)>().Item1 + 1, ctx.Attr<(int, int)>().Item2 + 1));
+        batched: (ctx, t) => t[0]?.Transpose(ctx.Attr<(int, int)>().Item1 + 1, ctx.Attr<(int, int)>().Item2 + 1),
+        batchedTranspose: (ctx, g) => [g[0]!.Transpose(ctx.Attr<(int, int)>().Item1 + 1, ctx.Attr<(int, int)>().Item2 + 1)]);
 
     public static readonly OpRow Permute = OpRow.Linear("Permute", (i, a) => Kernels.Permute(i[0], (int[])a!),
         (t, a) => t[0].Permute((int[])a!),
         (ctx, g) => [g[0]!.Permute(InversePermutation(ctx.Attr<int[]>()))],
-        batched: (ctx, t) => t[0]?.Permute(ctx.Attr<int[]>().Select(d => d + 1).Prepend(0).ToArray()));
+        batched: (ctx, t) => t[0]?.Permute(ctx.Attr<int[]>().Select(d => d + 1).Prepend(0).ToArray()),
+        batchedTranspose: (ctx, g) => [g[0]!.Permute(InversePermutation(ctx.Attr<int[]>()).Select(d => d + 1).Prepend(0).ToArray())]);
 
     public static readonly OpRow Reshape = OpRow.Linear("Reshape", (i, a) => Kernels.Reshape(i[0], (int[])a!),
         (t, a) => t[0].Reshape((int[])a!),
         (ctx, g) => [g[0]!.Reshape(ctx.InputShape(0))],
-        batched: (ctx, t) => t[0]?.Reshape(ctx.Attr<int[]>().Prepend(ctx.Batch).ToArray()));
+        batched: (ctx, t) => t[0]?.Reshape(ctx.Attr<int[]>().Prepend(ctx.Batch).ToArray()),
+        batchedTranspose: (ctx, g) => [g[0]!.Reshape(ctx.BatchedInputShape(0))]);
 
     public static readonly OpRow Expand = OpRow.Linear("Expand", (i, a) => Kernels.Expand(i[0], (int[])a!),
         (t, a) => t[0].Expand((int[])a!),
         (ctx, g) => [Ops.SumTo(g[0]!, ctx.InputShape(0))],
-        batched: (ctx, t) => t[0] is null ? null : Ops.PadBatched(t[0]!, ctx.Attr<int[]>().Length).Expand(ctx.Attr<int[]>().Prepend(ctx.Batch).ToArray()));
+        batched: (ctx, t) => t[0] is null ? null : Ops.PadBatched(t[0]!, ctx.Attr<int[]>().Length).Expand(ctx.Attr<int[]>().Prepend(ctx.Batch).ToArray()),
+        batchedTranspose: (ctx, g) => [ctx.SumToInput(g[0]!, 0)]);
 
     /// <summary>Narrow(dim, start, length); attribute (dim, start, length).</summary>
     public static readonly OpRow Narrow = OpRow.Linear("Narrow", (i, a) => Kernels.Narrow(i[0], (((int, int, int))a!).Item1, (((int, int, int))a!).Item2, (((int, int, int))a!).Item3),
         (t, a) => Ops.Call(Narrow, a, t[0]),
-        (ctx, g) => [Ops.Call(NarrowScatter, new NarrowScatterAttrs(ctx.InputShape(0), ctx.Attr<(int, int, int)>().Item1, ctx.Attr<(int, int, int)>().Item2), g[0]!)]);
+        (ctx, g) => [Ops.Call(NarrowScatter, new NarrowScatterAttrs(ctx.InputShape(0), ctx.Attr<(int, int, int)>().Item1, ctx.Attr<(int, int, int)>().Item2), g[0]!)],
+        batchedTranspose: (ctx, g) => [Ops.Call(NarrowScatter, new NarrowScatterAttrs(ctx.BatchedInputShape(0), ctx.Attr<(int, int, int)>().Item1 + 1, ctx.Attr<(int, int, int)>().Item2), g[0]!)]);
 
     /// <summary>The transpose of Narrow: a zero tensor of the full shape with the slice filled in.</summary>
     public static readonly OpRow NarrowScatter = OpRow.Linear("NarrowScatter", (i, a) => ExtraKernels.NarrowScatter(i[0], (NarrowScatterAttrs)a!),
@@ -379,6 +425,11 @@ internal static class Derivatives
         {
             var a = ctx.Attr<NarrowScatterAttrs>();
             return [Ops.Call(Narrow, (a.Dim, a.Start, ctx.InputShape(0)[a.Dim]), g[0]!)];
+        },
+        batchedTranspose: (ctx, g) =>
+        {
+            var a = ctx.Attr<NarrowScatterAttrs>();
+            return [Ops.Call(Narrow, (a.Dim + 1, a.Start, ctx.InputShape(0)[a.Dim]), g[0]!)];
         });
 
     /// <summary>A view of the same elements (dual tensors are aliases of their primal).</summary>
@@ -394,31 +445,36 @@ internal static class Derivatives
     /// <summary>Concatenation along an axis of any number of inputs.</summary>
     public static readonly OpRow Concat = OpRow.Linear("Concat", (i, a) => ExtraKernels.Concat(i, ((AxisAttrs)a!).Axis),
         (t, a) => Ops.Call(Concat, a, t),
-        (ctx, g) =>
+        ConcatVjp, batchedTranspose: ConcatVjp);
+
+    // The gradient of each input is its slice of g; a batched g has the batch dimension in front of the axis.
+    private static Tensor?[] ConcatVjp(OpNode ctx, Tensor?[] g)
+    {
+        int axis = ctx.Attr<AxisAttrs>().Axis + (ctx.Batch > 0 ? 1 : 0);
+        var grads = new Tensor?[ctx.InputCount];
+        int start = 0;
+        for (int k = 0; k < grads.Length; k++)
         {
-            int axis = ctx.Attr<AxisAttrs>().Axis;
-            var grads = new Tensor?[ctx.InputCount];
-            int start = 0;
-            for (int k = 0; k < grads.Length; k++)
-            {
-                int len = ctx.InputShape(k)[axis];
-                if (ctx.NeedsInputGrad(k)) grads[k] = Ops.Call(Narrow, (axis, start, len), g[0]!);
-                start += len;
-            }
-            return grads;
-        });
+            int len = ctx.InputShape(k)[ctx.Attr<AxisAttrs>().Axis];
+            if (ctx.NeedsInputGrad(k)) grads[k] = Ops.Call(Narrow, (axis, start, len), g[0]!);
+            start += len;
+        }
+        return grads;
+    }
 
     // ---- indexing ----------------------------------------------------------------------------------------
 
     /// <summary>IndexSelect(dim, indices): rows picked along dim; gradient adds back into repeated rows.</summary>
     public static readonly OpRow IndexSelect = OpRow.Linear("IndexSelect", (i, a) => ExtraKernels.IndexSelect(i[0], (IndexAttrs)a!),
         (t, a) => Ops.Call(IndexSelect, a, t[0]),
-        (ctx, g) => [Ops.Call(IndexAdd, new IndexAttrs(ctx.Attr<IndexAttrs>().Dim, ctx.Attr<IndexAttrs>().Indices, ctx.InputShape(0)), g[0]!)]);
+        (ctx, g) => [Ops.Call(IndexAdd, new IndexAttrs(ctx.Attr<IndexAttrs>().Dim, ctx.Attr<IndexAttrs>().Indices, ctx.InputShape(0)), g[0]!)],
+        batchedTranspose: (ctx, g) => [Ops.Call(IndexAdd, new IndexAttrs(ctx.Attr<IndexAttrs>().Dim + 1, ctx.Attr<IndexAttrs>().Indices, ctx.BatchedInputShape(0)), g[0]!)]);
 
     /// <summary>Transpose of IndexSelect: zeros of the source shape with the slices added at their indices.</summary>
     public static readonly OpRow IndexAdd = OpRow.Linear("IndexAdd", (i, a) => ExtraKernels.IndexAdd(i[0], (IndexAttrs)a!),
         (t, a) => Ops.Call(IndexAdd, a, t[0]),
-        (ctx, g) => [Ops.Call(IndexSelect, ctx.Attr<IndexAttrs>() with { SourceShape = null }, g[0]!)]);
+        (ctx, g) => [Ops.Call(IndexSelect, ctx.Attr<IndexAttrs>() with { SourceShape = null }, g[0]!)],
+        batchedTranspose: (ctx, g) => [Ops.Call(IndexSelect, ctx.Attr<IndexAttrs>() with { Dim = ctx.Attr<IndexAttrs>().Dim + 1, SourceShape = null }, g[0]!)]);
 
     /// <summary>Gather(dim, index): out[…i…] = x[…index[…i…]…] along dim.</summary>
     public static readonly OpRow Gather = OpRow.Linear("Gather", (i, a) => ExtraKernels.Gather(i[0], (GatherAttrs)a!),
@@ -470,9 +526,17 @@ internal static class Derivatives
         return t.Reshape(shape);
     }
 
-    /// <summary>The gradient of a reduction, broadcast back over the reduced dimensions.</summary>
-    private static Tensor ExpandReduced(Tensor g, ReduceAttrs attrs, int[] inputShape) =>
-        KeepDims(g, attrs, inputShape).Expand(inputShape);
+    /// <summary>
+    /// The gradient of a reduction, broadcast back over the reduced dimensions; with <paramref name="batch"/> &gt; 0
+    /// the gradient carries a leading batch dimension, kept in front.
+    /// </summary>
+    private static Tensor ExpandReduced(Tensor g, ReduceAttrs attrs, int[] inputShape, int batch = 0)
+    {
+        if (batch == 0) return KeepDims(g, attrs, inputShape).Expand(inputShape);
+        var shape = (int[])inputShape.Clone();
+        foreach (int ax in attrs.Axes) shape[ax] = 1;
+        return g.Reshape([batch, .. shape]).Expand([batch, .. inputShape]);
+    }
 
     private static int[] InversePermutation(int[] perm)
     {

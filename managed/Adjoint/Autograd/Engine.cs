@@ -12,8 +12,11 @@ namespace Adjoint;
 /// <summary>The reverse-mode engine: one call of <see cref="Run"/> is one backward pass.</summary>
 internal static class Engine
 {
-    public static Tensor?[]? Run(Tensor[] roots, Tensor[] rootGrads, bool retainGraph, bool createGraph, Tensor[]? inputs)
+    // batch: 0, or B for a batched backward; every root gradient is then [B, …root shape] and the captured
+    // gradients come back as [B, …input shape] (Note [Batched backward]). It needs inputs.
+    public static Tensor?[]? Run(Tensor[] roots, Tensor[] rootGrads, bool retainGraph, bool createGraph, Tensor[]? inputs, int batch = 0)
     {
+        if (batch > 0 && inputs is null) throw new ArgumentException("Batched backward: gradients are captured for given inputs only.", nameof(inputs));
         var rootEdges = new Edge[roots.Length];
         for (int i = 0; i < roots.Length; i++)
         {
@@ -98,7 +101,7 @@ internal static class Engine
                 bool received = state.HasGradient;
                 var grads = state.TakeBuffer();
                 for (int k = 0; k < grads.Length; k++)
-                    if (grads[k] is not null) grads[k] = node.RunPreHooks(k, grads[k]!);
+                    if (grads[k] is not null) grads[k] = batch > 0 ? BatchedBackward.RunPreHooks(node, k, grads[k]!, batch) : node.RunPreHooks(k, grads[k]!);
 
                 if (captures is not null && captures.TryGetValue(node, out var targets))
                     foreach (var (slot, index) in targets)
@@ -112,7 +115,7 @@ internal static class Engine
                 {
                     try
                     {
-                        results = node.Apply(grads, createGraph);
+                        results = batch > 0 ? BatchedBackward.Apply(node, grads, createGraph, batch) : node.Apply(grads, createGraph);
                     }
                     catch (Exception ex) when (node.CreationTrace is not null && ex is not AnomalyException)
                     {

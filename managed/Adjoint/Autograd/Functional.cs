@@ -156,16 +156,51 @@ public static class Functional
 
     /// <summary>
     /// Pulls a batch of cotangents U [B, …f(x).shape] back through f: returns f(x) and Uᵦᵀ·J for every b, shaped
-    /// [B, …x.shape]. One forward pass; the recorded graph is reused for every cotangent.
+    /// [B, …x.shape]. One forward pass and one batched backward pass: the cotangents travel through the graph
+    /// together, with their batch dimension in front (ops without a batched rule take them one at a time).
     /// </summary>
     public static (Tensor Output, Tensor Cotangents) VjpBatched(Func<Tensor, Tensor> f, Tensor x, Tensor cotangents)
     {
-        var (y, pullback) = Vjp(f, x);
-        RequireBatchOf("Functional.VjpBatched", cotangents, y);
-        int b = cotangents.ShapeArray[0];
-        var rows = new Tensor[b];
-        for (int i = 0; i < b; i++) rows[i] = pullback(cotangents.Select(0, i));
-        return (y, Tensor.Stack(rows));
+        ArgumentNullException.ThrowIfNull(f);
+        var (ys, grads) = VjpBatched(xs => [f(xs[0])], [x], [cotangents]);
+        return (ys[0], grads[0]);
+    }
+
+    /// <summary>
+    /// Several inputs and outputs: cotangents[i] is a batch [B, …outputᵢ.shape] (the same B for every output);
+    /// returns the outputs and, per input j, Σᵢ Uᵢ,ᵦᵀ·∂outputᵢ/∂xⱼ for every b, shaped [B, …xⱼ.shape].
+    /// </summary>
+    public static (Tensor[] Outputs, Tensor[] Cotangents) VjpBatched(Func<Tensor[], Tensor[]> f, Tensor[] x, Tensor[] cotangents)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        ArgumentNullException.ThrowIfNull(cotangents);
+        var leaves = x.Select(Fresh).ToArray();
+        var ys = f(leaves);
+        if (cotangents.Length != ys.Length) throw new ArgumentException($"Functional.VjpBatched: {cotangents.Length} cotangent batches for {ys.Length} outputs.");
+        for (int i = 0; i < ys.Length; i++)
+        {
+            RequireBatchOf("Functional.VjpBatched", cotangents[i], ys[i]);
+            if (cotangents[i].DType != ys[i].DType)
+                throw new ArgumentException($"Functional.VjpBatched: cotangent {i} has dtype {cotangents[i].DType}, output {i} has {ys[i].DType}.");
+        }
+        int batch = cotangents.Length == 0 ? 0 : cotangents[0].ShapeArray[0];
+        if (Array.Exists(cotangents, c => c.ShapeArray[0] != batch))
+            throw new TensorShapeException($"Functional.VjpBatched: cotangent batches differ in size: {string.Join(", ", cotangents.Select(c => Shapes.Format(c.ShapeArray)))}.");
+        bool nested = ys.Any(y => Engine.ReachesOtherLeaves(y, leaves)) || cotangents.Any(c => c.RequiresGrad);
+        return (ys.Select(y => y.Detach()).ToArray(), PullBatched(ys, leaves, cotangents, batch, nested));
+    }
+
+    // One batched backward pass from the outputs that depend on the leaves; zeros for inputs nothing reaches.
+    private static Tensor[] PullBatched(Tensor[] ys, Tensor[] leaves, Tensor[] cotangents, int batch, bool nested)
+    {
+        var live = Enumerable.Range(0, ys.Length).Where(i => ys[i].RequiresGrad).ToArray();
+        Tensor?[] grads = live.Length == 0 || batch == 0 ? new Tensor?[leaves.Length]
+            : Engine.Run(live.Select(i => ys[i]).ToArray(), live.Select(i => cotangents[i]).ToArray(),
+                         retainGraph: nested, createGraph: nested, inputs: leaves, batch: batch)!;
+        var result = new Tensor[leaves.Length];
+        for (int j = 0; j < leaves.Length; j++)
+            result[j] = grads[j] ?? Tensor.Zeros([batch, .. leaves[j].ShapeArray], leaves[j].DType);
+        return result;
     }
 
     /// <summary>
@@ -220,15 +255,20 @@ public static class Functional
         return columns.Reshape(new[] { n }.Concat(y.ShapeArray).ToArray()).Permute(perm).Reshape(y.ShapeArray.Concat(x.ShapeArray).ToArray()).Contiguous();
     }
 
-    /// <summary>The Jacobian by reverse mode: one pullback per output element, reusing one recorded graph.</summary>
+    /// <summary>
+    /// The Jacobian by reverse mode: the identity's rows pulled back through f as one batch of cotangents, in
+    /// one batched backward pass over one recorded graph.
+    /// </summary>
     public static Tensor JacRev(Func<Tensor, Tensor> f, Tensor x)
     {
-        var (y, pullback) = Vjp(f, x);
+        ArgumentNullException.ThrowIfNull(f);
+        var leaf = Fresh(x);
+        var y = f(leaf);
         int m = checked((int)y.NumElements);
-        var basis = Tensor.Eye(m, dtype: y.DType).Reshape(new[] { m }.Concat(y.ShapeArray).ToArray());
-        var rows = new Tensor[m];
-        for (int i = 0; i < m; i++) rows[i] = pullback(basis.Select(0, i));
-        return Tensor.Stack(rows).Reshape(y.ShapeArray.Concat(x.ShapeArray).ToArray());
+        var basis = Tensor.Eye(m, dtype: y.DType).Reshape([m, .. y.ShapeArray]);
+        bool nested = Engine.ReachesOtherLeaves(y, [leaf]);
+        var rows = PullBatched([y], [leaf], [basis], m, nested)[0];
+        return rows.Reshape([.. y.ShapeArray, .. x.ShapeArray]);
     }
 
     /// <summary>

@@ -72,6 +72,9 @@ internal static class LinalgRows
 {
     private static Tensor MT(Tensor t) => t.Transpose(-1, -2);
 
+    // The cotangent of a scalar-valued row: a batch [B] must become [B, 1, 1] to scale B matrices.
+    private static Tensor ScalarCotangent(OpNode ctx, Tensor g) => ctx.Batch > 0 ? g.Reshape(ctx.Batch, 1, 1) : g;
+
     public static readonly OpRow Solve = new()
     {
         Name = "Solve",
@@ -85,6 +88,20 @@ internal static class LinalgRows
             Tensor? ga = null;
             if (ctx.NeedsInputGrad(0))
                 ga = x.Rank == 1 ? -gb.Unsqueeze(1).MatMul(x.Unsqueeze(0)) : -gb.MatMul(MT(x));
+            return [ga, ctx.NeedsInputGrad(1) ? gb : null];
+        },
+        BatchedVjp = (ctx, g) =>
+        {
+            // One solve for the whole batch: the B right-hand sides [B, n, (k)] become the columns of one [n, B·k].
+            var a = ctx.Input(0);
+            var x = ctx.Output;
+            int batch = ctx.Batch, n = a.ShapeArray[0];
+            var gt = g[0]!.Rank == 2 ? g[0]!.Transpose(0, 1) : g[0]!.Permute(1, 0, 2).Reshape(n, -1);
+            var gb = Linalg.Solve(MT(a), gt.Contiguous());
+            gb = g[0]!.Rank == 2 ? gb.Transpose(0, 1) : gb.Reshape(n, batch, -1).Permute(1, 0, 2);
+            Tensor? ga = null;
+            if (ctx.NeedsInputGrad(0))
+                ga = x.Rank == 1 ? -(gb.Unsqueeze(-1) * x) : -gb.MatMul(MT(x));
             return [ga, ctx.NeedsInputGrad(1) ? gb : null];
         },
         Jvp = (ctx, t) =>
@@ -107,6 +124,7 @@ internal static class LinalgRows
         Forward = (i, _) => LinalgKernels.Solve(i[0], Tensor.Eye(i[0].ShapeArray[0], dtype: i[0].DType)),
         Saves = Saves.Output,
         Vjp = (ctx, g) => [-MT(ctx.Output).MatMul(g[0]!).MatMul(MT(ctx.Output))],
+        CotangentBroadcasts = true,
         Jvp = (ctx, t) => t[0] is null ? null : -ctx.Output.MatMul(t[0]!).MatMul(ctx.Output),
     };
 
@@ -119,7 +137,8 @@ internal static class LinalgRows
             return Tensor.Scalar(sign == 0 ? 0 : sign * Math.Exp(logAbs), i[0].DType);
         },
         Saves = Saves.Input0 | Saves.Output,
-        Vjp = (ctx, g) => [g[0]! * ctx.Output * MT(Linalg.Inverse(ctx.Input(0)))],
+        Vjp = (ctx, g) => [ScalarCotangent(ctx, g[0]!) * ctx.Output * MT(Linalg.Inverse(ctx.Input(0)))],
+        CotangentBroadcasts = true,
         Jvp = (ctx, t) => t[0] is null ? null : ctx.Output * Linalg.Trace(Linalg.Solve(ctx.Inputs[0], t[0]!)),
     };
 
@@ -132,7 +151,8 @@ internal static class LinalgRows
             return Tensor.Scalar(sign < 0 ? double.NaN : logAbs, i[0].DType);
         },
         Saves = Saves.Input0,
-        Vjp = (ctx, g) => [g[0]! * MT(Linalg.Inverse(ctx.Input(0)))],
+        Vjp = (ctx, g) => [ScalarCotangent(ctx, g[0]!) * MT(Linalg.Inverse(ctx.Input(0)))],
+        CotangentBroadcasts = true,
         Jvp = (ctx, t) => t[0] is null ? null : Linalg.Trace(Linalg.Solve(ctx.Inputs[0], t[0]!)),
     };
 

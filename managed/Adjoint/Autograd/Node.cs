@@ -61,6 +61,9 @@ public abstract class Node
         return new GradMode.Restore(() => list.Remove(hook));
     }
 
+    /// <summary>True when a gradient hook is registered on output <paramref name="outputNr"/>.</summary>
+    internal bool HasPreHooks(int outputNr) => _preHooks?[outputNr] is { Count: > 0 };
+
     /// <summary>Runs the gradient hooks registered on output <paramref name="outputNr"/>; a hook may replace the gradient.</summary>
     internal Tensor RunPreHooks(int outputNr, Tensor grad)
     {

@@ -42,6 +42,9 @@ internal sealed class OpNode : Node
     /// <summary>True while this backward runs with <c>createGraph</c>.</summary>
     public bool CreateGraph { get; private set; }
 
+    /// <summary>0, or the size B of the leading batch dimension the cotangents carry while a batched backward runs.</summary>
+    public int Batch { get; private set; }
+
     public T Attr<T>() => (T)Attrs!;
 
     public int[] InputShape(int i) => _inputShapes[i];
@@ -60,8 +63,14 @@ internal sealed class OpNode : Node
 
     public Tensor SavedOutput(int i) => OutputOrNull(i) ?? throw new InvalidOperationException($"Backward of {Name}: output {i} was not saved (derivative table bug).");
 
-    /// <summary>Sums a gradient over broadcast dimensions back to the shape of input <paramref name="i"/>.</summary>
-    public Tensor SumToInput(Tensor grad, int i) => Ops.SumTo(grad, _inputShapes[i]);
+    /// <summary>
+    /// Sums a gradient over broadcast dimensions back to the shape of input <paramref name="i"/> (with the leading
+    /// batch dimension kept in a batched backward).
+    /// </summary>
+    public Tensor SumToInput(Tensor grad, int i) => Batch > 0 ? Ops.SumToBatched(grad, _inputShapes[i], Batch) : Ops.SumTo(grad, _inputShapes[i]);
+
+    /// <summary>[B] ++ the shape of input <paramref name="i"/>: the shape of its gradient in a batched backward.</summary>
+    public int[] BatchedInputShape(int i) => [Batch, .. _inputShapes[i]];
 
     internal override Tensor?[] Apply(Tensor?[] gradOutputs, bool createGraph)
     {
@@ -74,6 +83,28 @@ internal sealed class OpNode : Node
         // no graph is being built and no forward-mode level would need the tangents of the gradient.
         var rule = !createGraph && !ForwardAD.IsActive && Row.FusedVjp is not null ? Row.FusedVjp : Row.Vjp;
         return rule(this, gradOutputs);
+    }
+
+    /// <summary>
+    /// The VJP of cotangents with a leading batch dimension of size <paramref name="batch"/>: the row's batched
+    /// rule, its plain rule where that only broadcasts, and otherwise one plain VJP per batch entry.
+    /// Fused kernels expect unbatched shapes, so they are not used here.
+    /// </summary>
+    internal Tensor?[] ApplyBatched(Tensor?[] gradOutputs, bool createGraph, int batch)
+    {
+        var rule = Row.BatchedVjp ?? (Row.CotangentBroadcasts ? Row.Vjp : null);
+        if (rule is null) return BatchedBackward.PerEntry(this, gradOutputs, createGraph, batch);
+        if (_released) return Apply(gradOutputs, createGraph); // throws the second-backward error
+        CreateGraph = createGraph;
+        Batch = batch;
+        try
+        {
+            return rule(this, gradOutputs);
+        }
+        finally
+        {
+            Batch = 0;
+        }
     }
 
     internal override void ReleaseSaved()

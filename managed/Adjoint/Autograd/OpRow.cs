@@ -73,6 +73,19 @@ internal sealed class OpRow
     /// <summary>A JVP for batched tangents [B, …]; rows with neither this nor <see cref="TangentBroadcasts"/> run once per batch entry.</summary>
     public JvpFn? BatchedJvp { get; init; }
 
+    /// <summary>
+    /// True when <see cref="Vjp"/> is correct for cotangents with a leading batch dimension [B, …] as it stands:
+    /// elementwise rules only broadcast the cotangent against saved tensors, and undo input broadcasting through
+    /// <see cref="OpNode.SumToInput"/>, which keeps the batch dimension (batched reverse mode).
+    /// </summary>
+    public bool CotangentBroadcasts { get; init; }
+
+    /// <summary>
+    /// A VJP for batched cotangents [B, …] (read <see cref="OpNode.Batch"/>); rows with neither this nor
+    /// <see cref="CotangentBroadcasts"/> run their VJP once per batch entry.
+    /// </summary>
+    public VjpFn? BatchedVjp { get; init; }
+
     /// <summary>Ops whose output is piecewise constant (sign, masks): they record nothing and pass no gradient.</summary>
     public bool NonDifferentiable { get; init; }
 
@@ -97,6 +110,7 @@ internal sealed class OpRow
             : fusedJvp is not null && ctx.Unwatched(t[0]!) ? fusedJvp(ctx.Inputs[0], ctx.Output, t[0]!)
             : chain(ctx.Inputs[0], ctx.Output, t[0]!),
         TangentBroadcasts = true,
+        CotangentBroadcasts = true,
     };
 
     /// <summary>
@@ -128,18 +142,24 @@ internal sealed class OpRow
             return sum is null ? null : Ops.BroadcastLike(sum, ctx.Output, ctx.Batch);
         },
         TangentBroadcasts = true,
+        CotangentBroadcasts = true,
     };
 
     /// <summary>
     /// A linear op y = L(x₀, x₁, …) (views, sums, concatenation). Its JVP is the op itself applied to the
-    /// tangents; its VJP is the transpose Lᵀ given by <paramref name="transpose"/>.
+    /// tangents; its VJP is the transpose Lᵀ given by <paramref name="transpose"/>. With
+    /// <paramref name="tangentBroadcasts"/> (scalar maps, copies) both rules only broadcast, so both run unchanged
+    /// on batched tangents and cotangents; otherwise <paramref name="batched"/> and
+    /// <paramref name="batchedTranspose"/> are the rules with the batch dimension in front.
     /// </summary>
     public static OpRow Linear(string name, ForwardFn forward, Func<Tensor[], object?, Tensor> apply, VjpFn transpose,
-                               bool tangentBroadcasts = false, JvpFn? batched = null) => new()
+                               bool tangentBroadcasts = false, JvpFn? batched = null, VjpFn? batchedTranspose = null) => new()
     {
         Name = name,
         TangentBroadcasts = tangentBroadcasts,
+        CotangentBroadcasts = tangentBroadcasts,
         BatchedJvp = batched,
+        BatchedVjp = batchedTranspose,
         Forward = forward,
         Saves = Saves.Nothing,
         Vjp = transpose,

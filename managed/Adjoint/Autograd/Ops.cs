@@ -66,6 +66,31 @@ internal static class Ops
         return summed.ShapeArray.AsSpan().SequenceEqual(shape) ? summed : summed.Reshape(shape);
     }
 
+    /// <summary>
+    /// <see cref="SumTo"/> for a batch of gradients: <paramref name="grad"/> is [B, …] and the result is
+    /// [B] ++ <paramref name="shape"/>. Broadcasting aligns dimensions from the right, so the batch dimension is
+    /// never one that broadcasting added; everything between it and the input's dimensions is.
+    /// </summary>
+    public static Tensor SumToBatched(Tensor grad, int[] shape, int batch)
+    {
+        var gshape = grad.ShapeArray;
+        var target = new int[shape.Length + 1];
+        target[0] = batch;
+        shape.CopyTo(target, 1);
+        if (gshape.AsSpan().SequenceEqual(target)) return grad;
+        if (gshape.Length < 1 || gshape[0] != batch || gshape.Length - 1 < shape.Length)
+            throw new InvalidOperationException($"Batched backward: gradient of shape {Shapes.Format(gshape)} cannot be summed to {Shapes.Format(target)} (derivative table bug).");
+        int lead = gshape.Length - 1 - shape.Length;
+        var axes = new List<int>();
+        for (int i = 1; i < gshape.Length; i++)
+        {
+            int j = i - 1 - lead;
+            if (j < 0 || (shape[j] == 1 && gshape[i] != 1)) axes.Add(i);
+        }
+        var summed = axes.Count == 0 ? grad : grad.Sum(axes.ToArray(), keepDims: true);
+        return summed.ShapeArray.AsSpan().SequenceEqual(target) ? summed : summed.Reshape(target);
+    }
+
     /// <summary>Broadcasts a tangent to the output's shape when an input was broadcast in the forward pass.</summary>
     public static Tensor BroadcastLike(Tensor t, Tensor like, int batch = 0)
     {
