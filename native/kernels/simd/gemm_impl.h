@@ -220,23 +220,48 @@ template <class T, int MR, int NV> struct Gemm {
     }
   }
 
-  // Tiny products cannot pay for packing: rows of C are built directly with vector axpys (B rows) or
-  // dot products (transposed B).
+  // Tiny products cannot pay for packing: rows of C are built directly, up to 4 vectors of a row at a
+  // time accumulated in registers over all of k (B rows), or as dot products (transposed B).
   static void direct(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
                      const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+    constexpr int W = 4 * V::N;
+    const V va = vset1(T(), alpha), vb = vset1(T(), beta);
     for (int64_t i = 0; i < m; ++i) {
       T* ci = c + i * ldc;
       if (!tb) {
-        const V vb = vset1(T(), beta);
-        int64_t j = 0;
-        for (; j + V::N <= n; j += V::N)
-          store(ci + j, beta == T(0) ? vset1(T(), 0) : load(ci + j) * vb);
-        if (j < n) storen(ci + j, beta == T(0) ? vset1(T(), 0) : loadn(ci + j, n - j) * vb, n - j);
-        for (int64_t p = 0; p < k; ++p) {
-          const V av = vset1(T(), alpha * (ta ? a[p * lda + i] : a[i * lda + p]));
-          const T* bp = b + p * ldb;
-          for (j = 0; j + V::N <= n; j += V::N) store(ci + j, fma(av, load(bp + j), load(ci + j)));
-          if (j < n) storen(ci + j, fma(av, loadn(bp + j, n - j), loadn(ci + j, n - j)), n - j);
+        for (int64_t j0 = 0; j0 < n; j0 += W) {
+          const int w = static_cast<int>(n - j0 < W ? n - j0 : W);
+          V acc[4];
+#pragma GCC unroll 4
+          for (int v = 0; v < 4; ++v) acc[v] = vset1(T(), 0);
+          if (w == W) {
+            for (int64_t p = 0; p < k; ++p) {
+              const V av = vset1(T(), ta ? a[p * lda + i] : a[i * lda + p]);
+              const T* bp = b + p * ldb + j0;
+#pragma GCC unroll 4
+              for (int v = 0; v < 4; ++v) acc[v] = fma(av, load(bp + v * V::N), acc[v]);
+            }
+          } else {
+            for (int64_t p = 0; p < k; ++p) {
+              const V av = vset1(T(), ta ? a[p * lda + i] : a[i * lda + p]);
+              const T* bp = b + p * ldb + j0;
+#pragma GCC unroll 4
+              for (int v = 0; v < 4; ++v) {
+                const int cnt = w - v * V::N;
+                if (cnt >= V::N) acc[v] = fma(av, load(bp + v * V::N), acc[v]);
+                else if (cnt > 0) acc[v] = fma(av, loadn(bp + v * V::N, cnt), acc[v]);
+              }
+            }
+          }
+#pragma GCC unroll 4
+          for (int v = 0; v < 4; ++v) {
+            const int cnt = w - v * V::N;
+            if (cnt <= 0) break;
+            T* cp = ci + j0 + v * V::N;
+            const V r = acc[v] * va;
+            if (cnt >= V::N) store(cp, beta == T(0) ? r : fma(vb, load(cp), r));
+            else storen(cp, beta == T(0) ? r : fma(vb, loadn(cp, cnt), r), cnt);
+          }
         }
       } else {
         for (int64_t j = 0; j < n; ++j) {
