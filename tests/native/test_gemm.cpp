@@ -71,10 +71,10 @@ template <class T> void gemm_suite() {
 }
 
 // Shapes on and around the tile and block edges of every tier (MR 6/12, NR 8/16/32, the 16-wide
-// transposing packs, KC 192/384, the balanced k split), on 1, 2 and 3 threads, all transposes.
+// transposing packs, KC 256/384, the balanced k split), on 1, 2 and 3 threads, all transposes.
 template <class T> void gemm_edges() {
   std::mt19937_64 rng(7);
-  const int64_t sizes[] = {5, 6, 7, 11, 12, 13, 15, 16, 17, 23, 24, 25, 31, 32, 33, 47, 48, 49, 191, 192, 193, 385};
+  const int64_t sizes[] = {5, 6, 7, 11, 12, 13, 15, 16, 17, 23, 24, 25, 31, 32, 33, 47, 48, 49, 255, 256, 257, 385};
   std::uniform_int_distribution<int> pick(0, static_cast<int>(std::size(sizes)) - 1);
   const int32_t saved = adj_get_num_threads();
   for (int threads : {1, 2, 3}) {
