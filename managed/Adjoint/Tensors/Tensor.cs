@@ -14,6 +14,7 @@ namespace Adjoint;
 public sealed unsafe partial class Tensor : IDisposable
 {
     private static long _liveCount;
+    private static long _created;
 
     private TensorStorage? _storage;
     private readonly int[] _shape;
@@ -37,6 +38,7 @@ public sealed unsafe partial class Tensor : IDisposable
         _numel = n;
         _dtype = storage.DType;
         Interlocked.Increment(ref _liveCount);
+        Serial = Interlocked.Increment(ref _created);
         if (register) TensorScope.Track(this);
         if (GradMode.IsInference) IsInference = true;
     }
@@ -49,6 +51,27 @@ public sealed unsafe partial class Tensor : IDisposable
 
     /// <summary>Bytes of native storage held by live tensors, process-wide (views share their storage's bytes).</summary>
     public static long LiveBytes => TensorStorage.LiveBytes;
+
+    /// <summary>
+    /// Bytes of freed tensor storage that the storage pool keeps for reuse (not counted in <see cref="LiveBytes"/>).
+    /// Storages of 64 KiB and more are pooled by size class (a request of b bytes reserves at most b·9/8), so a
+    /// training loop that frees and allocates the same shapes every step neither page-faults fresh memory nor
+    /// reports new memory pressure to the GC. The cache is bounded by <see cref="StorageCacheLimit"/>.
+    /// </summary>
+    public static long CachedBytes => StoragePool.CachedBytes;
+
+    /// <summary>
+    /// Upper bound on <see cref="CachedBytes"/>, in bytes; 0 turns pooling off. Defaults to the environment variable
+    /// ADJOINT_STORAGE_CACHE_BYTES, else 256 MiB. Lowering it frees cached blocks down to the new bound.
+    /// </summary>
+    public static long StorageCacheLimit
+    {
+        get => StoragePool.CapBytes;
+        set => StoragePool.CapBytes = value;
+    }
+
+    /// <summary>Returns every cached storage block to the operating system (<see cref="CachedBytes"/> becomes 0).</summary>
+    public static void ReleaseCachedMemory() => StoragePool.Trim();
 
     /// <summary>The element type.</summary>
     public DType DType
@@ -128,6 +151,15 @@ public sealed unsafe partial class Tensor : IDisposable
     private void ThrowDisposed() => throw new ObjectDisposedException(nameof(Tensor), "The tensor was disposed.");
 
     // ---- internal access for the kernels layer: no disposal checks beyond the storage lookup ----
+
+    /// <summary>
+    /// Creation order, process-wide: a tensor with a serial above <see cref="CreatedCount"/> read at some moment was
+    /// created after it. The engine uses this to recognise gradients a backward rule has just made (see Note [Fresh gradients]).
+    /// </summary>
+    internal long Serial { get; }
+
+    /// <summary>How many tensors have been created so far, process-wide (the latest <see cref="Serial"/>).</summary>
+    internal static long CreatedCount => Interlocked.Read(ref _created);
 
     /// <summary>The scope that will dispose this tensor, if any (see <see cref="TensorScope.MoveToOuter"/>).</summary>
     internal TensorScope? OwnerScope { get; set; }

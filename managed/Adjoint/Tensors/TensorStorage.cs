@@ -1,9 +1,7 @@
-using System.Runtime.InteropServices;
-
 namespace Adjoint;
 
 /// <summary>
-/// A block of 64-byte-aligned native memory holding the elements of one or more tensors (a tensor and its
+/// A block of 64-byte-aligned native memory (from <see cref="StoragePool"/>) holding the elements of one or more tensors (a tensor and its
 /// views). Reference-counted by the tensors that view it; freed when the last one releases it. Carries the
 /// version counter that every view of the storage shares (see Note [Storage versions]).
 /// </summary>
@@ -12,8 +10,6 @@ namespace Adjoint;
 // value was overwritten, which the engine reports instead of computing a wrong gradient.
 internal sealed unsafe class TensorStorage
 {
-    private const nuint Alignment = 64;
-
     private static long _liveBytes;
 
     private int _refCount;
@@ -50,9 +46,8 @@ internal sealed unsafe class TensorStorage
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         long bytes = checked(length * dtype.ElementSize());
-        // AlignedAlloc(0) may return null; one aligned line keeps Pointer valid for empty tensors.
-        void* p = NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, (long)Alignment), Alignment);
-        ReportPressure(bytes);
+        // Rent never asks for fewer than 64 bytes, so Pointer stays valid for empty tensors.
+        void* p = StoragePool.Rent(bytes);
         Interlocked.Add(ref _liveBytes, bytes);
         return new TensorStorage(p, dtype, length, bytes);
     }
@@ -71,32 +66,7 @@ internal sealed unsafe class TensorStorage
         if (Interlocked.Decrement(ref _refCount) != 0) return;
         void* p = _pointer;
         _pointer = null;
-        NativeMemory.AlignedFree(p);
-        ReportPressure(-ByteLength);
+        StoragePool.Return(p, ByteLength);
         Interlocked.Add(ref _liveBytes, -ByteLength);
-    }
-
-    // GC.AddMemoryPressure is costly per call and, called for every small tensor, induces full collections.
-    // Unreported bytes are batched and handed to the GC in chunks, so the GC's view of native memory is
-    // accurate to within one chunk while each tensor pays only an interlocked add.
-    private const long PressureChunk = 1 << 20;
-    private static long _unreportedPressure;
-
-    private static void ReportPressure(long delta)
-    {
-        if (delta == 0) return;
-        long pending = Interlocked.Add(ref _unreportedPressure, delta);
-        if (pending >= PressureChunk)
-        {
-            long take = Interlocked.Exchange(ref _unreportedPressure, 0);
-            if (take > 0) GC.AddMemoryPressure(take);
-            else Interlocked.Add(ref _unreportedPressure, take);
-        }
-        else if (pending <= -PressureChunk)
-        {
-            long take = Interlocked.Exchange(ref _unreportedPressure, 0);
-            if (take < 0) GC.RemoveMemoryPressure(-take);
-            else Interlocked.Add(ref _unreportedPressure, take);
-        }
     }
 }

@@ -1,0 +1,151 @@
+using System.Runtime.InteropServices;
+
+namespace Adjoint;
+
+// Note [Storage pool]
+// A training loop allocates and frees the same multi-megabyte buffers (activations, gradients, GEMM outputs)
+// every step. Served by malloc, each one is a fresh mmap: the kernel zero-fills and faults in every page on
+// first touch (about 8 % of a training step's samples in perf), and every megabyte handed to
+// GC.AddMemoryPressure pushes the GC towards an induced full collection (one gen-2 GC per step was measured on
+// the 784-1024-1024-10 MLP). The pool keeps freed blocks of at least MinPooledBytes, binned by size class, and
+// hands them back to the next request of the same class. Blocks are reported to the GC as pressure when they
+// are taken from the OS and unreported when they go back to it, so a steady loop reports nothing.
+//
+// Accounting: Tensor.LiveBytes stays exact (the bytes the live storages asked for); what the pool holds idle is
+// CachedBytes, and the cache is bounded by a byte cap (ADJOINT_STORAGE_CACHE_BYTES, default 256 MiB; 0 turns
+// the pool off). A block that would push the cache over the cap is freed instead. Size classes round a request
+// up by at most 1/8 (four classes per power of two above MinPooledBytes would waste up to 25 %).
+
+/// <summary>The caching allocator behind <see cref="TensorStorage"/> (see Note [Storage pool]).</summary>
+internal static unsafe class StoragePool
+{
+    /// <summary>Requests below this go straight to the allocator: malloc serves them from its own free lists.</summary>
+    public const long MinPooledBytes = 64 * 1024;
+
+    private const nuint Alignment = 64;
+
+    private static readonly object Gate = new();
+    private static readonly Dictionary<long, Stack<nint>> Free = [];
+    private static long _cachedBytes;
+    private static long _capBytes = ReadCap();
+
+    /// <summary>Bytes held idle by the pool, ready for reuse.</summary>
+    public static long CachedBytes => Interlocked.Read(ref _cachedBytes);
+
+    /// <summary>Upper bound on <see cref="CachedBytes"/>; 0 disables pooling.</summary>
+    public static long CapBytes
+    {
+        get => Interlocked.Read(ref _capBytes);
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            Interlocked.Exchange(ref _capBytes, value);
+            Trim(value);
+        }
+    }
+
+    /// <summary>The bytes actually reserved for a request of <paramref name="bytes"/> (its size class).</summary>
+    public static long ClassBytes(long bytes)
+    {
+        if (bytes < MinPooledBytes) return Math.Max(bytes, (long)Alignment);
+        // Round up to a multiple of an eighth of the highest power of two ≤ bytes.
+        long step = (1L << (63 - System.Numerics.BitOperations.LeadingZeroCount((ulong)bytes))) / 8;
+        return (bytes + step - 1) / step * step;
+    }
+
+    /// <summary>A 64-byte-aligned block of <see cref="ClassBytes"/>(<paramref name="bytes"/>) bytes, reused when one is cached.</summary>
+    public static void* Rent(long bytes)
+    {
+        long size = ClassBytes(bytes);
+        if (bytes >= MinPooledBytes)
+        {
+            lock (Gate)
+            {
+                if (Free.TryGetValue(size, out var stack) && stack.Count > 0)
+                {
+                    _cachedBytes -= size;
+                    return (void*)stack.Pop();
+                }
+            }
+        }
+        void* p = NativeMemory.AlignedAlloc((nuint)size, Alignment);
+        Pressure.Report(size);
+        return p;
+    }
+
+    /// <summary>Gives back a block from <see cref="Rent"/>(<paramref name="bytes"/>): cached when it fits under the cap, else freed.</summary>
+    public static void Return(void* p, long bytes)
+    {
+        long size = ClassBytes(bytes);
+        if (bytes >= MinPooledBytes)
+        {
+            lock (Gate)
+            {
+                if (_cachedBytes + size <= Interlocked.Read(ref _capBytes))
+                {
+                    if (!Free.TryGetValue(size, out var stack)) Free[size] = stack = new Stack<nint>();
+                    stack.Push((nint)p);
+                    _cachedBytes += size;
+                    return;
+                }
+            }
+        }
+        NativeMemory.AlignedFree(p);
+        Pressure.Report(-size);
+    }
+
+    /// <summary>Frees cached blocks until at most <paramref name="keepBytes"/> stay cached.</summary>
+    public static void Trim(long keepBytes = 0)
+    {
+        var freed = new List<(nint Pointer, long Size)>();
+        lock (Gate)
+        {
+            foreach (var (size, stack) in Free)
+                while (_cachedBytes > keepBytes && stack.Count > 0)
+                {
+                    freed.Add((stack.Pop(), size));
+                    _cachedBytes -= size;
+                }
+        }
+        foreach (var (p, size) in freed)
+        {
+            NativeMemory.AlignedFree((void*)p);
+            Pressure.Report(-size);
+        }
+    }
+
+    private static long ReadCap()
+    {
+        var text = Environment.GetEnvironmentVariable("ADJOINT_STORAGE_CACHE_BYTES");
+        return long.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out long v) && v >= 0
+            ? v
+            : 256L << 20;
+    }
+
+    // GC.AddMemoryPressure is costly per call and, called for every small tensor, induces full collections.
+    // Unreported bytes are batched and handed to the GC in chunks, so the GC's view of native memory is
+    // accurate to within one chunk while each block pays only an interlocked add.
+    private static class Pressure
+    {
+        private const long Chunk = 1 << 20;
+        private static long _unreported;
+
+        public static void Report(long delta)
+        {
+            if (delta == 0) return;
+            long pending = Interlocked.Add(ref _unreported, delta);
+            if (pending >= Chunk)
+            {
+                long take = Interlocked.Exchange(ref _unreported, 0);
+                if (take > 0) GC.AddMemoryPressure(take);
+                else Interlocked.Add(ref _unreported, take);
+            }
+            else if (pending <= -Chunk)
+            {
+                long take = Interlocked.Exchange(ref _unreported, 0);
+                if (take < 0) GC.RemoveMemoryPressure(-take);
+                else Interlocked.Add(ref _unreported, take);
+            }
+        }
+    }
+}
