@@ -21,10 +21,17 @@ internal sealed class AccumulateGrad : Node
         return new GradMode.Restore(() => list.Remove(hook));
     }
 
-    internal override Tensor?[] Apply(Tensor?[] gradOutputs, bool createGraph)
+    internal override Tensor?[] Apply(Tensor?[] gradOutputs, bool createGraph) =>
+        gradOutputs[0] is { } g ? Accumulate(g, createGraph, owned: false) : [];
+
+    /// <summary>
+    /// Accumulates a gradient that the engine alone holds (Note [Fresh gradients]): an empty .Grad adopts it
+    /// instead of a copy when it is a dense, contiguous tensor of its own storage (what the fused optimizers want).
+    /// </summary>
+    internal Tensor?[] Adopt(Tensor g) => Accumulate(g, createGraph: false, owned: true);
+
+    private Tensor?[] Accumulate(Tensor g, bool createGraph, bool owned)
     {
-        var g = gradOutputs[0];
-        if (g is null) return [];
         if (!g.Shape.SequenceEqual(Leaf.Shape))
             throw new InvalidOperationException(
                 $"AccumulateGrad: gradient of shape [{string.Join(",", g.Shape.ToArray())}] does not match the leaf's shape [{string.Join(",", Leaf.Shape.ToArray())}].");
@@ -33,6 +40,10 @@ internal sealed class AccumulateGrad : Node
         {
             // The accumulated gradient must itself stay on the graph (double backward), so sum out of place.
             Leaf.Grad = current is null ? g : current + g;
+        }
+        else if (current is null && owned && !g.RequiresGrad && g.IsContiguous && g.Offset == 0 && g.Storage.Length == g.NumElements)
+        {
+            Leaf.Grad = g;
         }
         else if (current is null)
         {

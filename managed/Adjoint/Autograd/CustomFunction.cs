@@ -18,6 +18,13 @@ public abstract class CustomFunction
     /// <summary>Declare true when <see cref="Backward"/> is not itself differentiable.</summary>
     public virtual bool IsOnceDifferentiable => false;
 
+    /// <summary>
+    /// True for the library's own functions whose Backward keeps no reference to the gradients it returns, so the
+    /// engine may take them over (see Note [Fresh gradients]). A user's Backward may cache what it returns, so
+    /// functions outside the library are never trusted with this.
+    /// </summary>
+    internal virtual bool BackwardResultsAreUnshared => false;
+
     /// <summary>Computes the outputs. Runs with gradient recording off; save what Backward needs on <paramref name="ctx"/>.</summary>
     protected abstract Tensor[] Forward(FunctionContext ctx, Tensor[] inputs);
 
@@ -121,6 +128,8 @@ public sealed class FunctionContext
 internal sealed class CustomNode(CustomFunction function, FunctionContext ctx, int outputs, Edge[] next) : Node(outputs, next)
 {
     public override string Name => function.Name;
+
+    internal override bool ResultsAreUnshared => function.BackwardResultsAreUnshared;
 
     internal override Tensor?[] Apply(Tensor?[] gradOutputs, bool createGraph)
     {

@@ -9,6 +9,17 @@ namespace Adjoint;
 // When inputs are given (Autograd.Grad), a node runs only if one of the inputs can be reached from it;
 // gradients are captured where the inputs' edges point, and leaves' .Grad is never touched.
 
+// Note [Fresh gradients]
+// Without createGraph, a gradient that a rule has just created and that nothing else references can be taken
+// over instead of copied: further contributions are added into it in place, and a leaf whose .Grad is empty
+// adopts it as .Grad (PyTorch steals such a gradient when its refcount is 1). .NET has no reference count on the
+// Tensor object, so "nothing else references it" is established from what is known instead: the tensor was
+// created during the rule's Apply (its Serial is above the count read just before), it is the only view of its
+// storage, the rule is one of the library's (Node.ResultsAreUnshared: a user's CustomFunction may cache its
+// results), it appears once in the rule's results, and no hook on the receiving node could have kept it.
+// Everything else (a rule passing its incoming gradient through, a view of a saved tensor, a user's seed) is
+// summed out of place and cloned into .Grad as before.
+
 /// <summary>The reverse-mode engine: one call of <see cref="Run"/> is one backward pass.</summary>
 internal static class Engine
 {
@@ -79,7 +90,7 @@ internal static class Engine
         // watching) further contributions are added into them in place instead of allocating per contribution.
         bool sumInPlace = !createGraph && !ForwardAD.IsActive;
         for (int i = 0; i < roots.Length; i++)
-            State(rootEdges[i].Node!).Accumulate(rootEdges[i].InputNr, rootGrads[i], sumInPlace);
+            State(rootEdges[i].Node!).Accumulate(rootEdges[i].InputNr, rootGrads[i], sumInPlace, fresh: false);
 
         var ready = new PriorityQueue<Node, long>();
         foreach (var e in rootEdges)
@@ -99,9 +110,13 @@ internal static class Engine
             {
                 var state = states[node];
                 bool received = state.HasGradient;
-                var grads = state.TakeBuffer();
+                var grads = state.TakeBuffer(out var owned);
                 for (int k = 0; k < grads.Length; k++)
-                    if (grads[k] is not null) grads[k] = batch > 0 ? BatchedBackward.RunPreHooks(node, k, grads[k]!, batch) : node.RunPreHooks(k, grads[k]!);
+                    if (grads[k] is not null && node.HasPreHooks(k))
+                    {
+                        grads[k] = batch > 0 ? BatchedBackward.RunPreHooks(node, k, grads[k]!, batch) : node.RunPreHooks(k, grads[k]!);
+                        if (owned is not null) owned[k] = false;
+                    }
 
                 if (captures is not null && captures.TryGetValue(node, out var targets))
                     foreach (var (slot, index) in targets)
@@ -111,11 +126,14 @@ internal static class Engine
 
                 // A node all of whose producers passed no gradient runs nothing, but still reports to its inputs.
                 Tensor?[] results = [];
+                long createdBefore = Tensor.CreatedCount;
                 if (received)
                 {
                     try
                     {
-                        results = batch > 0 ? BatchedBackward.Apply(node, grads, createGraph, batch) : node.Apply(grads, createGraph);
+                        results = batch > 0 ? BatchedBackward.Apply(node, grads, createGraph, batch)
+                            : node is AccumulateGrad leafNode && owned is not null && owned[0] ? leafNode.Adopt(grads[0]!)
+                            : node.Apply(grads, createGraph);
                     }
                     catch (Exception ex) when (node.CreationTrace is not null && ex is not AnomalyException)
                     {
@@ -131,7 +149,8 @@ internal static class Engine
                     if (e.Node is null) continue;
                     if (needed is not null && !needed.Contains(e.Node)) continue;
                     var child = states[e.Node];
-                    if (i < results.Length && results[i] is not null) child.Accumulate(e.InputNr, results[i]!, sumInPlace);
+                    if (i < results.Length && results[i] is not null)
+                        child.Accumulate(e.InputNr, results[i]!, sumInPlace, sumInPlace && batch == 0 && IsFresh(node, results, i, createdBefore));
                     if (--child.Dependencies == 0 && !child.Queued)
                     {
                         child.Queued = true;
@@ -144,6 +163,16 @@ internal static class Engine
         if (!retainGraph)
             foreach (var node in executed) node.ReleaseSaved();
         return captured;
+    }
+
+    /// <summary>Whether result <paramref name="i"/> of <paramref name="node"/>'s rule may be taken over (Note [Fresh gradients]).</summary>
+    private static bool IsFresh(Node node, Tensor?[] results, int i, long createdBefore)
+    {
+        var r = results[i]!;
+        if (r.Serial <= createdBefore || !node.ResultsAreUnshared || r.Storage.RefCount != 1) return false;
+        for (int j = 0; j < results.Length; j++)
+            if (j != i && ReferenceEquals(results[j], r)) return false;
+        return true;
     }
 
     /// <summary>
@@ -221,31 +250,47 @@ internal sealed class NodeState(int outputs)
 
     public bool HasGradient { get; private set; }
 
-    public void Accumulate(int slot, Tensor grad, bool sumInPlace)
+    /// <summary>
+    /// Adds <paramref name="grad"/> into the slot. <paramref name="fresh"/>: the engine may take it over (Note
+    /// [Fresh gradients]); <paramref name="sumInPlace"/>: sums the engine makes are its own to add into later.
+    /// </summary>
+    public void Accumulate(int slot, Tensor grad, bool sumInPlace, bool fresh)
     {
         var existing = _buffer[slot];
         HasGradient = true;
         if (existing is null)
         {
             _buffer[slot] = grad;
+            if (fresh) (_owned ??= new bool[_buffer.Length])[slot] = true;
         }
         else if (_owned is not null && _owned[slot] && existing.Shape.SequenceEqual(grad.Shape))
         {
             Kernels.AddInto(existing, grad, 1);
         }
+        else if (fresh && grad.Shape.SequenceEqual(existing.Shape))
+        {
+            Kernels.AddInto(grad, existing, 1);
+            _buffer[slot] = grad;
+            (_owned ??= new bool[_buffer.Length])[slot] = true;
+        }
         else
         {
             _buffer[slot] = existing + grad;
-            if (sumInPlace) (_owned ??= new bool[_buffer.Length])[slot] = true;
+            if (_owned is not null) _owned[slot] = sumInPlace;
+            else if (sumInPlace) (_owned = new bool[_buffer.Length])[slot] = true;
         }
     }
 
-    /// <summary>Hands the summed gradients to the node's VJP; from then on they may be aliased elsewhere.</summary>
-    public Tensor?[] TakeBuffer()
+    /// <summary>
+    /// Hands the summed gradients to the node's VJP; from then on they may be aliased elsewhere.
+    /// <paramref name="owned"/> says which of them the engine alone holds (null: none).
+    /// </summary>
+    public Tensor?[] TakeBuffer(out bool[]? owned)
     {
         HasGradient = false;
         var b = _buffer;
         _buffer = new Tensor?[b.Length];
+        owned = _owned;
         _owned = null;
         return b;
     }

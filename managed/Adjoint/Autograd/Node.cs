@@ -61,8 +61,14 @@ public abstract class Node
         return new GradMode.Restore(() => list.Remove(hook));
     }
 
-    /// <summary>True when a gradient hook is registered on output <paramref name="outputNr"/>.</summary>
+    /// <summary>True when hooks are registered on output <paramref name="outputNr"/> (they may keep or replace the gradient).</summary>
     internal bool HasPreHooks(int outputNr) => _preHooks?[outputNr] is { Count: > 0 };
+
+    /// <summary>
+    /// Whether the engine may take over the tensors <see cref="Apply"/> just created (see Note [Fresh gradients]):
+    /// true for the library's own rules, which keep no reference to their results.
+    /// </summary>
+    internal virtual bool ResultsAreUnshared => true;
 
     /// <summary>Runs the gradient hooks registered on output <paramref name="outputNr"/>; a hook may replace the gradient.</summary>
     internal Tensor RunPreHooks(int outputNr, Tensor grad)

@@ -69,6 +69,9 @@ public sealed class Linear : Module
 
         public override string Name => "Linear";
 
+        // Backward returns fresh GEMM and sum results and keeps none of them.
+        internal override bool BackwardResultsAreUnshared => true;
+
         protected override Tensor[] Forward(FunctionContext ctx, Tensor[] inputs)
         {
             Tensor x = inputs[0], w = inputs[1];
