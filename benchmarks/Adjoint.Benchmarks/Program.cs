@@ -12,6 +12,11 @@ public static class Program
             AutogradCpuProbe.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 21);
             return;
         }
+        if (args.Length > 0 && args[0] == "mlp-step")
+        {
+            MlpTrainingProbe.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 30);
+            return;
+        }
         if (args.Length > 0 && args[0] == "functional-cpu")
         {
             FunctionalCpuProbe.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 9);
