@@ -8,18 +8,44 @@ graph), forward + backward, and the full step (zero_grad(set_to_none=True), forw
 Usage (see docs/PERFORMANCE.md, section "Training step"):
     /usr/bin/python3 benchmarks/peers/mlp_step.py [--threads 1,2] [--rounds 50]
 
-The tuned environment of the issue (OPENBLAS_CORETYPE=SkylakeX ATEN_CPU_CAPABILITY=avx512 OMP_WAIT_POLICY=PASSIVE)
-is applied by re-executing this script when it is missing, because torch reads those variables when it loads.
+Each thread count runs in its own child process with the tuned environment of the issue (OPENBLAS_CORETYPE=SkylakeX
+ATEN_CPU_CAPABILITY=avx512 OMP_WAIT_POLICY=PASSIVE) and OPENBLAS_NUM_THREADS / OMP_NUM_THREADS set before torch loads:
+Debian's torch calls a pthread build of OpenBLAS, which sizes its pool from OPENBLAS_NUM_THREADS at load time and
+ignores torch.set_num_threads, so in a single process PyTorch's "1 thread" GEMMs would run on every core.
 """
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import time
 
 TUNED_ENV = {"OPENBLAS_CORETYPE": "SkylakeX", "ATEN_CPU_CAPABILITY": "avx512", "OMP_WAIT_POLICY": "PASSIVE"}
-if any(os.environ.get(k) != v for k, v in TUNED_ENV.items()) and not os.environ.get("ADJ_PEER_NO_REEXEC"):
-    os.execve(sys.executable, [sys.executable] + sys.argv, dict(os.environ, **TUNED_ENV))
+# Set by the parent for each child: the one thread count that child measures.
+CHILD_THREADS = os.environ.get("ADJ_PEER_CHILD_THREADS")
+
+
+def run_children():
+    """Parent: one child per thread count, each with the thread-count variables set before torch loads."""
+    argv = sys.argv[1:]
+    threads = "1,2"
+    for i, a in enumerate(argv):
+        if a == "--threads" and i + 1 < len(argv):
+            threads = argv[i + 1]
+        elif a.startswith("--threads="):
+            threads = a.split("=", 1)[1]
+    print(f"# load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    status = 0
+    for t in [int(x) for x in threads.split(",")]:
+        env = dict(os.environ, **TUNED_ENV, ADJ_PEER_CHILD_THREADS=str(t), OPENBLAS_NUM_THREADS=str(t),
+                   OMP_NUM_THREADS=str(t), MKL_NUM_THREADS=str(t))
+        status |= subprocess.call([sys.executable, os.path.abspath(__file__)] + argv, env=env)
+    print(f"# load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    sys.exit(status)
+
+
+if __name__ == "__main__" and CHILD_THREADS is None:
+    run_children()
 
 import torch  # noqa: E402
 
@@ -37,7 +63,7 @@ def median_ms(fn, rounds, warmup=5):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
+    parser.add_argument("--threads", default="1,2", help="comma-separated thread counts, one child process each (default 1,2)")
     parser.add_argument("--rounds", type=int, default=50, help="timed runs per cut (default 50)")
     args = parser.parse_args()
 
@@ -62,14 +88,15 @@ def main():
         loss_fn(model(x), y).backward()
         optimizer.step()
 
-    print(f"torch {torch.__version__}, {torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends, 'cpu') else ''}")
+    threads = int(CHILD_THREADS)
+    torch.set_num_threads(threads)
+    print(f"torch {torch.__version__}, {torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends, 'cpu') else ''}, "
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}, torch threads {torch.get_num_threads()}")
     print(f"{'threads':>7}  {'forward':>9}  {'fwd+bwd':>9}  {'step':>9}  {'(f+b)/f':>8}")
-    for threads in [int(t) for t in args.threads.split(",")]:
-        torch.set_num_threads(threads)
-        f = median_ms(forward, args.rounds)
-        fb = median_ms(forward_backward, args.rounds)
-        s = median_ms(step, args.rounds)
-        print(f"{threads:>7}  {f:>7.2f}ms  {fb:>7.2f}ms  {s:>7.2f}ms  {fb / f:>8.2f}")
+    f = median_ms(forward, args.rounds)
+    fb = median_ms(forward_backward, args.rounds)
+    s = median_ms(step, args.rounds)
+    print(f"{threads:>7}  {f:>7.2f}ms  {fb:>7.2f}ms  {s:>7.2f}ms  {fb / f:>8.2f}")
 
 
 if __name__ == "__main__":
