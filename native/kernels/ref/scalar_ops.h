@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "adjoint/adjoint.h"
+#include "kernels/ref/sincos.h"
 
 namespace adj {
 namespace {
@@ -14,8 +15,9 @@ namespace {
 // float arguments are widened: the f32 truth is the f64 function rounded once.
 template <class T> inline T sx_exp(T x) { return static_cast<T>(::exp(static_cast<double>(x))); }
 template <class T> inline T sx_log(T x) { return static_cast<T>(::log(static_cast<double>(x))); }
-template <class T> inline T sx_sin(T x) { return static_cast<T>(::sin(static_cast<double>(x))); }
-template <class T> inline T sx_cos(T x) { return static_cast<T>(::cos(static_cast<double>(x))); }
+// sin/cos are our own (sincos.h): the C library's differ between platforms (mingw's are wrong for large |x|).
+template <class T> inline T sx_sin(T x) { return static_cast<T>(portable_sin(static_cast<double>(x))); }
+template <class T> inline T sx_cos(T x) { return static_cast<T>(portable_cos(static_cast<double>(x))); }
 template <class T> inline T sx_tanh(T x) { return static_cast<T>(::tanh(static_cast<double>(x))); }
 inline double sx_sigmoid_d(double x) {
   // exp of a non-positive argument never overflows; the x<0 branch keeps relative accuracy of tiny results.
@@ -59,8 +61,8 @@ template <int OP, class T> inline T unary_bwd_scalar(T x, T y, T gy) {
     case ADJ_UNARY_EXP: return gy * y;
     case ADJ_UNARY_LOG: return gy / x;
     case ADJ_UNARY_SQRT: return gy / (T(2) * y);
-    case ADJ_UNARY_SIN: return static_cast<T>(static_cast<double>(gy) * ::cos(static_cast<double>(x)));
-    case ADJ_UNARY_COS: return static_cast<T>(-static_cast<double>(gy) * ::sin(static_cast<double>(x)));
+    case ADJ_UNARY_SIN: return static_cast<T>(static_cast<double>(gy) * portable_cos(static_cast<double>(x)));
+    case ADJ_UNARY_COS: return static_cast<T>(-static_cast<double>(gy) * portable_sin(static_cast<double>(x)));
     case ADJ_UNARY_TANH: return gy * (T(1) - y * y);
     case ADJ_UNARY_SIGMOID: return gy * y * (T(1) - y);
     case ADJ_UNARY_RELU: return x > 0 ? gy : T(0);

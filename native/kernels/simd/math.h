@@ -8,7 +8,9 @@
 //   exp      all x (overflow to +inf above 709.78, gradual underflow to 0 below -745.13)
 //   log      all x (x<0 -> NaN, 0 -> -inf, subnormals exact-scaled)
 //   sin/cos  |x| <= 1e5 in vector code (Cody-Waite reduction with a 3-part pi/2 and FMA); larger |x|,
-//            Inf and NaN lanes go to the C library per element, which reduces exactly.
+//            Inf and NaN lanes go per element to portable_sin/portable_cos (kernels/ref/sincos.h: exact
+//            reduction, within 1 ulp, identical bits on every platform, no C library), which share the
+//            reduction constants and Taylor coefficients below.
 //   tanh     all x, via expm1 so that small |x| keeps relative accuracy
 //   sigmoid  all x, both branches written so tiny results keep relative accuracy
 //   softplus all x: max(x,0) + log1p(exp(-|x|)), log1p by the u=1+v, log(u)*v/(u-1) correction
@@ -17,6 +19,8 @@
 // reduced range (minimax would save a term or two; accuracy is the priority here).
 #pragma once
 #include <cmath>
+
+#include "kernels/ref/sincos.h"
 
 namespace adj {
 namespace ADJ_ISA_NS {
@@ -108,23 +112,19 @@ ADJ_I VD vlog1p_pos(VD v) {
 // Sets s = sin(r), c = cos(r) for |r| <= pi/4 (plus rounding).
 ADJ_I void sincos_core(VD r, VD& s, VD& c) {
   const VD z = r * r;
-  static constexpr double sc[] = {-1.0 / 6, 1.0 / 120, -1.0 / 5040, 1.0 / 362880, -1.0 / 39916800,
-                                  1.0 / 6227020800.0, -1.0 / 1307674368000.0};
-  static constexpr double cc[] = {-1.0 / 2, 1.0 / 24, -1.0 / 720, 1.0 / 40320, -1.0 / 3628800,
-                                  1.0 / 479001600, -1.0 / 87178291200.0, 1.0 / 20922789888000.0};
-  s = fma(r * z, horner(z, sc), r);
-  c = fma(z, horner(z, cc), d(1.0));
+  s = fma(r * z, horner(z, kSinTaylor), r);
+  c = fma(z, horner(z, kCosTaylor), d(1.0));
 }
 
 constexpr double kSinCosVectorLimit = 1e5;
 
 // Shared by sin and cos: quadrant q = k + shift (shift 1 turns sin into cos).
 template <int Shift, class Fallback> ADJ_I VD sincos_impl(VD x, Fallback scalar) {
-  const VD k = round_nearest(x * d(0x1.45f306dc9c883p-1));  // x * 2/pi
+  const VD k = round_nearest(x * d(kTwoOverPi));
   // pi/2 = P1 + P2 + P3 to ~160 bits; each FMA step is exact or nearly so for |k| < 2^17.
-  VD r = fnma(k, d(0x1.921fb54442d18p+0), x);
-  r = fnma(k, d(0x1.1a62633145c07p-54), r);
-  r = fnma(k, d(-0x1.f1976b7ed8fbcp-110), r);
+  VD r = fnma(k, d(kPio2_1), x);
+  r = fnma(k, d(kPio2_2), r);
+  r = fnma(k, d(kPio2_3), r);
   VD s, c;
   sincos_core(r, s, c);
   // q = (k + Shift) mod 4, computed exactly in double.
@@ -145,8 +145,8 @@ template <int Shift, class Fallback> ADJ_I VD sincos_impl(VD x, Fallback scalar)
   return res;
 }
 
-inline double scalar_sin(double x) { return ::sin(x); }
-inline double scalar_cos(double x) { return ::cos(x); }
+inline double scalar_sin(double x) { return portable_sin(x); }
+inline double scalar_cos(double x) { return portable_cos(x); }
 ADJ_I VD vsin(VD x) { return sincos_impl<0>(x, scalar_sin); }
 ADJ_I VD vcos(VD x) { return sincos_impl<1>(x, scalar_cos); }
 
