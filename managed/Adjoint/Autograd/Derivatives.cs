@@ -343,12 +343,25 @@ internal static class Derivatives
         if (a.Rank == 1) gm = gm.Unsqueeze(-2);
         if (b.Rank == 1) gm = gm.Unsqueeze(-1);
         Tensor? ga = null, gb = null;
-        if (ctx.NeedsInputGrad(0))
+        // Note [Tangent-only gradients]: when a gradient goes straight to a leaf whose primal gradient the caller
+        // discards (Functional.Hvp, Hessian), only its tangent ġ·Bᵀ + g·Ḃᵀ is computed, not the product g·Bᵀ.
+        bool plain = am.Rank == 2 && bm.Rank == 2 && gm.Rank == 2;
+        if (ctx.NeedsInputGrad(0) && plain && ctx.PrimalUnused(0))
+        {
+            ga = Ops.CallTangentOnly(MatMul, null, am.ShapeArray, gm, bm.Transpose(-1, -2));
+            if (a.Rank == 1) ga = ga.Reshape(a.ShapeArray);
+        }
+        else if (ctx.NeedsInputGrad(0))
         {
             ga = Ops.SumTo(gm.MatMul(bm.Transpose(-1, -2)), am.ShapeArray);
             if (a.Rank == 1) ga = ga.Reshape(a.ShapeArray);
         }
-        if (ctx.NeedsInputGrad(1))
+        if (ctx.NeedsInputGrad(1) && plain && ctx.PrimalUnused(1))
+        {
+            gb = Ops.CallTangentOnly(MatMul, null, bm.ShapeArray, am.Transpose(-1, -2), gm);
+            if (b.Rank == 1) gb = gb.Reshape(b.ShapeArray);
+        }
+        else if (ctx.NeedsInputGrad(1))
         {
             gb = Ops.SumTo(am.Transpose(-1, -2).MatMul(gm), bm.ShapeArray);
             if (b.Rank == 1) gb = gb.Reshape(b.ShapeArray);

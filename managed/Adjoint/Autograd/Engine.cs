@@ -25,7 +25,10 @@ internal static class Engine
 {
     // batch: 0, or B for a batched backward; every root gradient is then [B, …root shape] and the captured
     // gradients come back as [B, …input shape] (Note [Batched backward]). It needs inputs.
-    public static Tensor?[]? Run(Tensor[] roots, Tensor[] rootGrads, bool retainGraph, bool createGraph, Tensor[]? inputs, int batch = 0)
+    // leafPrimalsUnused: the caller reads only the forward-mode tangents of the captured gradients, so a node may
+    // skip the primal of a gradient that goes straight to a captured leaf (Note [Tangent-only gradients]).
+    public static Tensor?[]? Run(Tensor[] roots, Tensor[] rootGrads, bool retainGraph, bool createGraph, Tensor[]? inputs, int batch = 0,
+                                 bool leafPrimalsUnused = false)
     {
         if (batch > 0 && inputs is null) throw new ArgumentException("Batched backward: gradients are captured for given inputs only.", nameof(inputs));
         var rootEdges = new Edge[roots.Length];
@@ -129,6 +132,8 @@ internal static class Engine
                 long createdBefore = Tensor.CreatedCount;
                 if (received)
                 {
+                    if (leafPrimalsUnused && node is OpNode op)
+                        op.UnusedPrimals = Array.ConvertAll(node.Next, e => e.Node is AccumulateGrad && captures!.ContainsKey(e.Node));
                     try
                     {
                         results = batch > 0 ? BatchedBackward.Apply(node, grads, createGraph, batch)
@@ -138,6 +143,10 @@ internal static class Engine
                     catch (Exception ex) when (node.CreationTrace is not null && ex is not AnomalyException)
                     {
                         throw new AnomalyException($"Backward of {node.Name} failed: {ex.Message}\nThe op was created at:\n{node.CreationTrace}", ex);
+                    }
+                    finally
+                    {
+                        if (node is OpNode done) done.UnusedPrimals = null;
                     }
                     executed.Add(node);
                     if (GradMode.AnomalyDetection) CheckFinite(node, results);

@@ -140,8 +140,11 @@ public static class ForwardAD
     {
         var levels = _levels!;
         int visible = _visible;
-        // Innermost first, so an outer level sees the inner tangent already attached (forward-over-forward).
-        for (int li = visible - 1; li >= 0; li--)
+        // Outermost first: level L's JVP runs with the levels outside L visible, and when it reads the op's output
+        // (tanh′ = 1 − y², softmax, exp…) that output must already carry its outer tangents, or the outer levels
+        // would see y as a constant in L's tangent (wrong third derivatives, e.g. forward-over-Hvp). An outer
+        // level's JVP never sees an inner one, so it does not need the inner tangents attached.
+        for (int li = 0; li < visible; li++)
         {
             int level = levels[li];
             Tensor?[]? tangents = null;
@@ -194,7 +197,7 @@ public static class ForwardAD
     {
         var levels = _levels!;
         int visible = _visible;
-        for (int li = visible - 1; li >= 0; li--)
+        for (int li = 0; li < visible; li++)
         {
             int level = levels[li];
             var tangents = inputs.Select(x => x.TangentAt(level)).ToArray();

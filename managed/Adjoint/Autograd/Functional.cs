@@ -280,7 +280,7 @@ public static class Functional
         ArgumentNullException.ThrowIfNull(f);
         if (!v.Shape.SequenceEqual(x.Shape))
             throw new TensorShapeException($"Functional.Hvp: v of shape {Shapes.Format(v.ShapeArray)} does not match x of shape {Shapes.Format(x.ShapeArray)}.");
-        return Jvp(Grad(f), x, v).Tangent;
+        return Jvp(xs => GradForTangents(xs => f(xs[0]))([xs])[0], x, v).Tangent;
     }
 
     /// <summary>
@@ -294,15 +294,39 @@ public static class Functional
         for (int i = 0; i < x.Length; i++)
             if (!v[i].Shape.SequenceEqual(x[i].Shape))
                 throw new TensorShapeException($"Functional.Hvp: v[{i}] of shape {Shapes.Format(v[i].ShapeArray)} does not match x[{i}] of shape {Shapes.Format(x[i].ShapeArray)}.");
-        return Jvp(Grad(f), x, v).Tangents;
+        return Jvp(GradForTangents(f), x, v).Tangents;
     }
 
     /// <summary>The Hessian of a scalar f at x, shape x.shape ++ x.shape, by forward-over-reverse (Jacobian of ∇f in forward mode).</summary>
     public static Tensor Hessian(Func<Tensor, Tensor> f, Tensor x)
     {
         ArgumentNullException.ThrowIfNull(f);
-        return JacFwd(Grad(f), x);
+        return JacFwd(xs => GradForTangents(xs => f(xs[0]))([xs])[0], x);
     }
+
+    // Note [Tangent-only gradients]
+    // Forward-over-reverse differentiates the gradient ∇f(x) along v and keeps only the tangent H·v; the primal
+    // gradient itself is thrown away. Computed naively, the backward pass still forms every primal weight gradient
+    // (for y = a·W, the product aᵀ·g), which is a third of the matrix-product work of an MLP's gradient. So Hvp
+    // and Hessian tell the engine that the captured leaves' primal gradients are unused (leafPrimalsUnused); a
+    // MatMul whose gradient goes straight to such a leaf then evaluates only its JVP ȧᵀ·g + aᵀ·ġ
+    // (Ops.CallTangentOnly), and the primal it hands on is a broadcast zero. JAX gets the same effect from dead
+    // code elimination. Exact, not an approximation: the tangent rule never reads the primal product, and the
+    // tangents of any outer level are computed by the same rule.
+
+    /// <summary>
+    /// Grad(f) for callers that read only the forward-mode tangents of the result: the primal values of the
+    /// returned gradients are not computed (zeros) where a tangent-only evaluation applies.
+    /// </summary>
+    private static Func<Tensor[], Tensor[]> GradForTangents(Func<Tensor[], Tensor> f) => xs =>
+    {
+        var leaves = xs.Select(Fresh).ToArray();
+        var y = RequireScalar("Functional.Hvp", f(leaves));
+        bool nested = Engine.ReachesOtherLeaves(y, leaves);
+        var seed = Autograd.SeedGradient(y, null, "Functional.Hvp");
+        var grads = Engine.Run([y], [seed], retainGraph: nested, createGraph: nested, inputs: leaves, leafPrimalsUnused: true)!;
+        return grads.Select((g, i) => g ?? Tensor.ZerosLike(leaves[i])).ToArray();
+    };
 
     /// <summary>A fresh leaf that requires grad, with x's values and any tangents x carries (so transforms nest).</summary>
     private static Tensor Fresh(Tensor x)

@@ -42,6 +42,16 @@ internal sealed class OpNode : Node
     /// <summary>True while this backward runs with <c>createGraph</c>.</summary>
     public bool CreateGraph { get; private set; }
 
+    /// <summary>
+    /// Set by the engine while this node runs in a backward whose caller discards the primal gradients of the
+    /// captured leaves: true for input i when its gradient goes straight to such a leaf, so only its
+    /// forward-mode tangent is needed (Note [Tangent-only gradients]).
+    /// </summary>
+    internal bool[]? UnusedPrimals { get; set; }
+
+    /// <summary>True when only the tangent of the gradient of input <paramref name="i"/> will be read.</summary>
+    public bool PrimalUnused(int i) => UnusedPrimals is { } u && u[i] && ForwardAD.IsActive;
+
     /// <summary>0, or the size B of the leading batch dimension the cotangents carry while a batched backward runs.</summary>
     public int Batch { get; private set; }
 

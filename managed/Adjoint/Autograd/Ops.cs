@@ -17,6 +17,22 @@ internal static class Ops
         return output;
     }
 
+    /// <summary>
+    /// The forward-mode tangents of <paramref name="row"/> applied to <paramref name="inputs"/>, without its primal
+    /// result: the returned tensor's values are zeros (a broadcast view of one zero, shaped
+    /// <paramref name="outputShape"/>) and only its tangents are meaningful. Nothing is recorded. Used where a
+    /// caller discards the primal, e.g. a weight gradient inside a Hessian-vector product (Note [Tangent-only
+    /// gradients]). Only for rows whose JVP does not read the primal output (matrix products, linear rows).
+    /// </summary>
+    public static Tensor CallTangentOnly(OpRow row, object? attrs, int[] outputShape, params ReadOnlySpan<Tensor> inputs)
+    {
+        if (row != Derivatives.MatMul && row.Saves != Saves.Nothing)
+            throw new InvalidOperationException($"{row.Name}: its JVP may read the primal output, so it cannot be evaluated tangent-only.");
+        var output = Kernels.Expand(Tensor.Scalar(0, inputs[0].DType), outputShape);
+        if (ForwardAD.IsActive) ForwardAD.Propagate(row, attrs, inputs, [output]);
+        return output;
+    }
+
     /// <summary>Multi-output form of <see cref="Call"/>.</summary>
     public static Tensor[] CallMany(OpRow row, object? attrs, params ReadOnlySpan<Tensor> inputs)
     {

@@ -119,6 +119,20 @@ public class ForwardModeTests
     }
 
     [Test]
+    public void NestedForwardThroughAnOpWhoseJvpReadsItsOutput()
+    {
+        // tanh′ = 1 − y² reads the output y; the outer level must see y's own tangent there: d²/dx² tanh(x) = −2y(1 − y²).
+        double x0 = 0.7, y = Math.Tanh(x0);
+        var second = Functional.Jvp(x => Functional.Jvp(t => t.Tanh(), x, S(1)).Tangent, S(x0), S(1)).Tangent;
+        Assert.That(second.Item<double>(), Is.EqualTo(-2 * y * (1 - y * y)).Within(1e-14));
+        var softmax = Functional.Jvp(x => Functional.Jvp(t => t.Softmax(0), x, Tensor.FromArray(new[] { 1.0, 0 })).Tangent,
+                                     Tensor.FromArray(new[] { 0.2, -0.4 }), Tensor.FromArray(new[] { 1.0, 0 })).Tangent;
+        // softmax₀ = σ(x₀ − x₁); along e₀ twice: σ″ = σ(1 − σ)(1 − 2σ), and softmax₁ = 1 − softmax₀.
+        double s = 1 / (1 + Math.Exp(-0.6)), d2 = s * (1 - s) * (1 - 2 * s);
+        Assert.That(softmax.ToArray<double>(), Is.EqualTo(new[] { d2, -d2 }).Within(1e-14));
+    }
+
+    [Test]
     public void NestedForwardOverReverse()
     {
         var outer = Functional.Jvp(x =>

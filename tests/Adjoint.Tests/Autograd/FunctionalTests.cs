@@ -29,6 +29,100 @@ public class FunctionalTests
         Assert.That(hv.ToArray<double>(), Is.EqualTo(h.MatMul(v).ToArray<double>()).Within(1e-12));
     }
 
+    // A small MLP loss whose weight gradients go straight to leaves: the case Hvp evaluates tangent-only
+    // (Note [Tangent-only gradients]).
+    private static Tensor MlpInput => Tensor.Randn([5, 4], DType.Float64, new Generator(31));
+
+    private static Tensor MlpLoss(Tensor[] p)
+    {
+        var h = (MlpInput.MatMul(p[0]) + p[1]).Tanh();
+        var logits = h.MatMul(p[2]) + p[3];
+        return (logits * logits).Mean() + logits.LogSoftmax(1).Sum() * 0.1;
+    }
+
+    private static Tensor[] MlpParameters(ulong seed) =>
+        [Tensor.Randn([4, 6], DType.Float64, new Generator(seed)), Tensor.Randn([6], DType.Float64, new Generator(seed + 1)),
+         Tensor.Randn([6, 3], DType.Float64, new Generator(seed + 2)), Tensor.Randn([3], DType.Float64, new Generator(seed + 3))];
+
+    [Test]
+    public void HvpOfAnMlpLossMatchesFiniteDifferencesOfItsGradient()
+    {
+        var p = MlpParameters(40);
+        var v = MlpParameters(50);
+        var hv = Functional.Hvp(MlpLoss, p, v);
+        const double eps = 1e-6;
+        var plus = Functional.Grad(MlpLoss)(p.Select((t, i) => t + v[i] * eps).ToArray());
+        var minus = Functional.Grad(MlpLoss)(p.Select((t, i) => t - v[i] * eps).ToArray());
+        for (int i = 0; i < p.Length; i++)
+        {
+            var numeric = ((plus[i] - minus[i]) / (2 * eps)).ToArray<double>();
+            Assert.That(hv[i].Contiguous().ToArray<double>(), Is.EqualTo(numeric).Within(1e-7), $"parameter {i}");
+        }
+    }
+
+    [Test]
+    public void HvpOfAnMlpLossEqualsTheHessianOfTheFlatParametersTimesV()
+    {
+        // The flat form reaches the weights through Narrow/Reshape, so its backward forms every primal gradient:
+        // an independent path to compare the tangent-only one with.
+        var p = MlpParameters(60);
+        var v = MlpParameters(70);
+        var sizes = p.Select(t => (int)t.NumElements).ToArray();
+        Tensor[] Split(Tensor flat)
+        {
+            var parts = new Tensor[p.Length];
+            for (int i = 0, at = 0; i < p.Length; at += sizes[i], i++) parts[i] = flat.Narrow(0, at, sizes[i]).Reshape(p[i].ShapeArray);
+            return parts;
+        }
+        var flatP = Tensor.Concat(p.Select(t => t.Flatten()).ToArray());
+        var flatV = Tensor.Concat(v.Select(t => t.Flatten()).ToArray());
+        var h = Functional.Hessian(x => MlpLoss(Split(x)), flatP);
+        var expected = h.MatMul(flatV).ToArray<double>();
+        var hv = Tensor.Concat(Functional.Hvp(MlpLoss, p, v).Select(t => t.Flatten()).ToArray()).ToArray<double>();
+        Assert.That(hv, Is.EqualTo(expected).Within(1e-12));
+        var hvFlat = Functional.Hvp(x => MlpLoss(Split(x)), flatP, flatV).ToArray<double>();
+        Assert.That(hvFlat, Is.EqualTo(expected).Within(1e-12));
+    }
+
+    [Test]
+    public void HessianOfAMatrixArgumentMatchesTheFlatHessian()
+    {
+        var w = Tensor.Randn([4, 3], DType.Float64, new Generator(80));
+        Func<Tensor, Tensor> f = m => (MlpInput.MatMul(m).Tanh() * MlpInput.MatMul(m)).Sum();
+        var h = Functional.Hessian(f, w);
+        Assert.That(h.ShapeArray, Is.EqualTo(new[] { 4, 3, 4, 3 }));
+        var flat = Functional.Hessian(x => f(x.Reshape(4, 3)), w.Flatten());
+        Assert.That(h.Contiguous().ToArray<double>(), Is.EqualTo(flat.ToArray<double>()).Within(1e-12));
+    }
+
+    [Test]
+    public void ForwardOverHvpMatchesFiniteDifferences()
+    {
+        // Hvp under an outer forward level: the tangent-only products must carry the outer tangents too.
+        var p = MlpParameters(90);
+        var v = MlpParameters(100);
+        var u = MlpParameters(110);
+        var (_, third) = Functional.Jvp(xs => Functional.Hvp(MlpLoss, xs, v), p, u);
+        const double eps = 1e-5;
+        var plus = Functional.Hvp(MlpLoss, p.Select((t, i) => t + u[i] * eps).ToArray(), v);
+        var minus = Functional.Hvp(MlpLoss, p.Select((t, i) => t - u[i] * eps).ToArray(), v);
+        for (int i = 0; i < p.Length; i++)
+        {
+            var numeric = ((plus[i] - minus[i]) / (2 * eps)).ToArray<double>();
+            Assert.That(third[i].Contiguous().ToArray<double>(), Is.EqualTo(numeric).Within(1e-6), $"parameter {i}");
+        }
+    }
+
+    [Test]
+    public void ReverseOverHvpMatchesFiniteDifferences()
+    {
+        var v = MlpParameters(120);
+        var w = MlpParameters(130);
+        var result = Gradcheck.Check(p => Functional.Hvp(MlpLoss, p, v).Select((t, i) => (t * w[i]).Sum()).Aggregate((a, b) => a + b),
+                                     MlpParameters(140).Select(t => t.SetRequiresGrad()).ToArray());
+        Assert.That(result.Passed, Is.True, result.ToString());
+    }
+
     [Test]
     public void HvpOverSeveralTensorsEqualsHvpOverTheirConcatenation()
     {
