@@ -14,7 +14,8 @@ public static class Program
         }
         if (args.Length > 0 && args[0] == "mlp-step")
         {
-            MlpTrainingProbe.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 30);
+            MlpTrainingProbe.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 30,
+                                 parts: !(args.Length > 2 && args[2] == "cuts"));
             return;
         }
         if (args.Length > 0 && args[0] == "functional-cpu")

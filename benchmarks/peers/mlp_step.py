@@ -3,7 +3,8 @@
 
 Model 784-1024-1024-10 (ReLU), batch 256, float32, cross-entropy, SGD (lr 0.01): the forward pass (recording the
 graph), forward + backward, and the full step (zero_grad(set_to_none=True), forward, backward, step). Medians of
---rounds timed runs after warm-up, per thread count.
+--rounds timed runs after warm-up, per thread count, in wall time and in process CPU time (all threads; the figure
+other processes on a loaded machine disturb least).
 
 Usage (see docs/PERFORMANCE.md, section "Training step"):
     /usr/bin/python3 benchmarks/peers/mlp_step.py [--threads 1,2] [--rounds 50]
@@ -51,14 +52,16 @@ import torch  # noqa: E402
 
 
 def median_ms(fn, rounds, warmup=5):
+    """Medians of wall time and of process CPU time (all threads), in ms."""
     for _ in range(warmup):
         fn()
-    times = []
+    wall, cpu = [], []
     for _ in range(rounds):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn()
-        times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
+        wall.append((time.perf_counter() - start) * 1e3)
+        cpu.append((time.process_time() - start_cpu) * 1e3)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def main():
@@ -92,11 +95,10 @@ def main():
     torch.set_num_threads(threads)
     print(f"torch {torch.__version__}, {torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends, 'cpu') else ''}, "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}, torch threads {torch.get_num_threads()}")
-    print(f"{'threads':>7}  {'forward':>9}  {'fwd+bwd':>9}  {'step':>9}  {'(f+b)/f':>8}")
-    f = median_ms(forward, args.rounds)
-    fb = median_ms(forward_backward, args.rounds)
-    s = median_ms(step, args.rounds)
-    print(f"{threads:>7}  {f:>7.2f}ms  {fb:>7.2f}ms  {s:>7.2f}ms  {fb / f:>8.2f}")
+    print(f"{'threads':>7}  {'':5}  {'forward':>9}  {'fwd+bwd':>9}  {'step':>9}  {'(f+b)/f':>8}")
+    (f, f_cpu), (fb, fb_cpu), (s, s_cpu) = (median_ms(fn, args.rounds) for fn in (forward, forward_backward, step))
+    print(f"{threads:>7}  {'wall':5}  {f:>7.2f}ms  {fb:>7.2f}ms  {s:>7.2f}ms  {fb / f:>8.2f}")
+    print(f"{threads:>7}  {'CPU':5}  {f_cpu:>7.2f}ms  {fb_cpu:>7.2f}ms  {s_cpu:>7.2f}ms  {fb_cpu / f_cpu:>8.2f}   (process CPU time, all threads)")
 
 
 if __name__ == "__main__":
