@@ -23,6 +23,12 @@ public static class Program
             FunctionalCpuProbe.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 9);
             return;
         }
+        if (args.Length > 0 && args[0] == "checkpoint-cpu")
+        {
+            CheckpointCpuProbe.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 15,
+                                   args.Length > 2 ? args[2].Split(',') : null);
+            return;
+        }
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
     }
 }

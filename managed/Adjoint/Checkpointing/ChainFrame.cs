@@ -69,6 +69,20 @@ internal sealed class ChainFrame
         public int[] Shape = [];
         public DType DType;
         public ulong Hash;
+        public SlotSource Source;
+        public WeakReference<Tensor>? External;
+        public int ExternalVersion;
+        // Read by backward in the current pass (a read slot needs nothing recomputed until the next pass).
+        public bool Read;
+
+        public bool IsHeld => Value is not null;
+
+        /// <summary>Neither held nor read in this pass: backward will still ask for it.</summary>
+        public bool Pending => Value is null && !Read;
+
+        /// <summary>The parameter this slot stands for, if it is still there (Note [What a tape must run]).</summary>
+        public Tensor? Parameter =>
+            External is not null && External.TryGetTarget(out var t) && !t.IsDisposed ? t : null;
 
         public void Hold(Tensor t, bool fromForward)
         {
@@ -172,8 +186,9 @@ internal sealed class ChainFrame
                 _rng[unit] = _generators.Select(g => g.GetState()).ToArray();
                 _slots[unit] = [];
                 pending.Clear();
+                var input = current;
                 current = _units[unit - 1](current);
-                Classify(unit, pending);
+                Classify(unit, pending, input, current);
                 _requiresGrad[unit] = current.Select(t => t.RequiresGrad).ToArray();
                 if (_schedule.SnapshotInForward[unit]) TakeShot(unit, current);
             }
@@ -198,16 +213,23 @@ internal sealed class ChainFrame
     /// After a unit ran: keep what the schedule or the keep rule wants (outputs have their producer op by now),
     /// remember fingerprints of the rest when checking determinism, and let go of the others.
     /// </summary>
-    private void Classify(int unit, List<Tensor> pending)
+    private void Classify(int unit, List<Tensor> pending, Tensor[] input, Tensor[] output)
     {
         var slots = _slots[unit];
         for (int k = 0; k < pending.Count; k++)
         {
             var t = pending[k];
+            var slot = slots[k];
+            slot.Source = SlotSource.Classify(t, input, output);
+            if (slot.Source.Kind == SlotKind.External)
+            {
+                slot.External = new WeakReference<Tensor>(t);
+                slot.ExternalVersion = t.Version;
+            }
             bool keep = _schedule.KeptInForward[unit]
-                || (_keep is not null && _keep(new SavedTensorInfo(t.GradFn?.Name, t.ShapeArray, t.DType, slots[k].Bytes)));
-            if (keep) slots[k].Hold(t, fromForward: true);
-            else if (_check) slots[k].Hash = Fingerprint(t);
+                || (_keep is not null && _keep(new SavedTensorInfo(t.GradFn?.Name, t.ShapeArray, t.DType, slot.Bytes)));
+            if (keep) slot.Hold(t, fromForward: true);
+            else if (_check) slot.Hash = Fingerprint(t);
         }
     }
 
@@ -235,13 +257,30 @@ internal sealed class ChainFrame
             throw new InvalidOperationException("Checkpoint: a saved tensor was read after the graph released it; pass retainGraph: true to backward twice.");
         var slot = _slots[p.Unit][p.Index];
         if (slot.Value is null && _recent is not null && _recentSlot == slot) return _recent;
-        if (slot.Value is null) Ensure(p.Unit, slot);
-        var t = slot.Value!;
-        if (slot.FromForward && t.Version != slot.Version)
-            throw new InvalidOperationException(
-                $"Checkpoint: a tensor of shape {Shapes.Format(slot.Shape)} saved for backward in unit {p.Unit} was modified by an in-place operation " +
-                $"(saved at version {slot.Version}, now at version {t.Version}).");
-        slot.Take();
+        Tensor t;
+        if (slot.Value is null && slot.Parameter is { } parameter)
+        {
+            // A parameter is read where it lives: nothing was held for it, nothing is recomputed for it.
+            if (parameter.Version != slot.ExternalVersion)
+                throw new InvalidOperationException(
+                    $"Checkpoint: a parameter of shape {Shapes.Format(slot.Shape)} saved for backward in unit {p.Unit} was modified by an in-place operation " +
+                    $"(saved at version {slot.ExternalVersion}, now at version {parameter.Version}).");
+            t = parameter;
+        }
+        else
+        {
+            if (slot.Value is null) Ensure(p.Unit, slot);
+            t = slot.Value!;
+            if (slot.FromForward && t.Version != slot.Version)
+                throw new InvalidOperationException(
+                    $"Checkpoint: a tensor of shape {Shapes.Format(slot.Shape)} saved for backward in unit {p.Unit} was modified by an in-place operation " +
+                    $"(saved at version {slot.Version}, now at version {t.Version}).");
+            slot.Take();
+            // The tape of the segment before takes x_{u-1} over from here (Note [Chain schedules]).
+            if (slot.Source.Kind == SlotKind.Input && _schedule.ReturnsInput[p.Unit] && _requiresGrad[p.Unit - 1].Length == 1)
+                TakeShot(p.Unit - 1, [t]);
+        }
+        slot.Read = true;
         _recent = t;
         _recentSlot = slot;
         return t;
@@ -260,7 +299,12 @@ internal sealed class ChainFrame
                 if (restarted)
                     throw new InvalidOperationException($"Checkpoint: the schedule never recomputes unit {unit} (internal error).");
                 restarted = true;
+                // A new backward pass (retainGraph): everything is asked for again.
                 foreach (var position in _snapshots.Keys.ToArray()) FreeShot(position);
+                foreach (var list in _slots)
+                    if (list is not null)
+                        foreach (var s in list) s.Read = false;
+                slot.Read = false;
                 _cursor = 0;
             }
             Execute(_schedule.Replay[_cursor++]);
@@ -275,25 +319,75 @@ internal sealed class ChainFrame
                 FreeShot(action.From);
                 break;
             case ChainActionKind.Advance:
-                TakeShot(action.To, Run(action.From, action.To, capture: false));
+                TakeShot(action.To, Run(action.From, action.To, capture: false, freeFrom: false));
                 break;
             case ChainActionKind.Tape:
-                int last = action.To;
-                // Units at the end whose saved tensors are all held need not run again.
-                while (last > action.From && _slots[last].TrueForAll(s => s.Value is not null)) last--;
-                if (last > action.From) Run(action.From, last, capture: true, consume: action.Consume);
-                else if (action.Consume) FreeShot(action.From);
+                Tape(action.From, action.To, action.Consume, action.TakesOutput);
                 break;
         }
     }
 
-    /// <summary>Re-runs units from+1..to from the snapshot at <paramref name="from"/>, with each unit's generator states.</summary>
-    private Tensor[] Run(int from, int to, bool capture, bool consume = false)
+    /// <summary>Records again what units a+1..b must give back (Note [What a tape must run]) and fills the rest.</summary>
+    private void Tape(int a, int b, bool consume, bool takesOutput)
+    {
+        var run = TapePlanner.MustRun(a, b,
+            u => _slots[u].Exists(s => s.Pending && (s.Source.Kind == SlotKind.Internal || (s.Source.Kind == SlotKind.External && s.Parameter is null))),
+            p => _slots[p].Exists(s => s.Pending && s.Source.Kind == SlotKind.Output)
+                 || (p < b && _slots[p + 1].Exists(s => s.Pending && s.Source.Kind == SlotKind.Input)),
+            p => p == a || Available(p) is not null);
+        // Unit b runs: the snapshot it would hand over is freed first, as the plain order does.
+        if (takesOutput && run[b]) FreeShot(b);
+        var ends = new Dictionary<int, Tensor[]>();
+        foreach (var (start, end) in TapePlanner.Ranges(run, a, b))
+            ends[end] = Run(start - 1, end, capture: true, freeFrom: consume && start - 1 == a);
+
+        // The units that did not run get their Input and Output slots from available tensors and the ranges' ends.
+        var fills = new List<(Slot Slot, Tensor Value, bool Original)>();
+        for (int u = a + 1; u <= b; u++)
+        {
+            if (run[u]) continue;
+            foreach (var slot in _slots[u])
+            {
+                if (!slot.Pending || slot.Source.Kind is not (SlotKind.Input or SlotKind.Output)) continue;
+                int position = slot.Source.Kind == SlotKind.Input ? u - 1 : u;
+                if (ends.TryGetValue(position, out var computed)) { fills.Add((slot, computed[slot.Source.Index], false)); continue; }
+                var values = Available(position)
+                    ?? throw new InvalidOperationException($"Checkpoint: x_{position} is neither held nor recomputed (internal schedule error).");
+                fills.Add((slot, values[slot.Source.Index], true));
+            }
+        }
+        // Snapshots handed over are freed before the slots are charged, so the bytes are not counted twice.
+        if (takesOutput) FreeShot(b);
+        if (consume) FreeShot(a);
+        foreach (var (slot, value, original) in fills) slot.Hold(value, fromForward: original);
+    }
+
+    /// <summary>x_p without running anything: the chain's input, a snapshot, or held slots that are x_p; else null.</summary>
+    private Tensor[]? Available(int p)
+    {
+        if (p == 0) return _inputs.Select(s => s.Unpack("Checkpoint")).ToArray();
+        if (_snapshots.TryGetValue(p, out var shot)) return shot.Values;
+        int count = _requiresGrad[p].Length;
+        var values = new Tensor[count];
+        int found = 0;
+        foreach (var s in _slots[p])
+            if (s.IsHeld && s.Source.Kind == SlotKind.Output && values[s.Source.Index] is null) { values[s.Source.Index] = s.Value!; found++; }
+        if (p < _units.Length)
+            foreach (var s in _slots[p + 1])
+                if (s.IsHeld && s.Source.Kind == SlotKind.Input && values[s.Source.Index] is null) { values[s.Source.Index] = s.Value!; found++; }
+        return found == count ? values : null;
+    }
+
+    /// <summary>
+    /// Re-runs units from+1..to from x_from (<see cref="Available"/>), with each unit's generator states. With
+    /// <paramref name="freeFrom"/> the snapshot at <paramref name="from"/> is dropped once restored (a tape taking it over).
+    /// </summary>
+    private Tensor[] Run(int from, int to, bool capture, bool freeFrom)
     {
         bool createGraph = GradMode.IsEnabled;
         var x = Restore(from, createGraph);
         // The recorded units' saved tensors take the snapshot's place (Note [Chain schedules]).
-        if (consume) FreeShot(from);
+        if (freeFrom) FreeShot(from);
         var saved = _generators.Select(g => g.GetState()).ToArray();
         var sink = new Capture(this, _forwardLevel) { Fill = capture };
         try
@@ -329,16 +423,18 @@ internal sealed class ChainFrame
         {
             values = _inputs.Select(s => s.Unpack("Checkpoint")).ToArray();
         }
-        else
+        else if (_snapshots.TryGetValue(position, out var shot))
         {
-            if (!_snapshots.TryGetValue(position, out var shot))
-                throw new InvalidOperationException($"Checkpoint: snapshot {position} is not held (internal schedule error).");
             for (int i = 0; i < shot.Values.Length; i++)
                 if (shot.Values[i].Version != shot.Versions[i])
                     throw new InvalidOperationException(
                         $"Checkpoint: the output of unit {position} (shape {Shapes.Format(shot.Values[i].ShapeArray)}) was modified in place after it was kept " +
                         $"(version {shot.Versions[i]}, now {shot.Values[i].Version}); recomputing from it would give wrong gradients.");
             values = shot.Values;
+        }
+        else
+        {
+            values = Available(position) ?? throw new InvalidOperationException($"Checkpoint: x_{position} is not held (internal schedule error).");
         }
         if (keepGraph) return values;
         var detached = new Tensor[values.Length];
@@ -359,7 +455,8 @@ internal sealed class ChainFrame
         if (!slot.Shape.AsSpan().SequenceEqual(t.ShapeArray) || slot.DType != t.DType)
             throw new CheckpointMismatchException(
                 $"Checkpoint: recomputing unit {unit}, saved tensor {index} has shape {Shapes.Format(t.ShapeArray)} {t.DType}; the forward pass saved {Shapes.Format(slot.Shape)} {slot.DType}.");
-        if (slot.Value is not null) return;
+        // Held, already read in this pass, or a parameter read where it lives: nothing to keep.
+        if (!slot.Pending || slot.Parameter is not null) return;
         if (_check && !slot.FromForward && slot.Hash != Fingerprint(t))
             throw new CheckpointMismatchException(
                 $"Checkpoint: recomputing unit {unit}, saved tensor {index} (shape {Shapes.Format(slot.Shape)}, produced by {t.GradFn?.Name ?? "a leaf"}) " +

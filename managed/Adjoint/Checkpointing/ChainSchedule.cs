@@ -19,6 +19,12 @@ namespace Adjoint;
 // ("consumes" it) and the forward pass does not snapshot it at all. This is Revolve's turn without a
 // takeshot, and it keeps the same bytes from being counted twice.
 //
+// Segment policies (EveryK, SqrtN, Selective) also let a left tape take over the snapshot at its end: instead of
+// "free x_M, then record (a, M]" the tape runs with x_M still held and hands it to unit M's output slots (or
+// frees it before unit M runs, when unit M must run anyway), so a layer whose saved tensors are its input, its
+// output and parameters is not run again (Note [What a tape must run]). The peak never exceeds that of the plain
+// order. Binomial and MemoryBudget keep the plain order: their recomputation is Revolve's and the DP's model.
+//
 // The tree is flattened into actions (Advance, Tape, Free). The forward pass performs the sweep actions
 // itself; the backward actions run lazily, in order, whenever a saved tensor that is not held is unpacked.
 
@@ -35,9 +41,10 @@ internal enum ChainActionKind { Advance, Tape, Free }
 
 /// <summary>
 /// Advance: x_From → x_To without keeping saved tensors, then snapshot x_To. Tape: record From+1..To (and drop
-/// snapshot From first when <paramref name="Consume"/>). Free: drop snapshot From.
+/// snapshot From first when <paramref name="Consume"/>; take snapshot To over when <paramref name="TakesOutput"/>).
+/// Free: drop snapshot From.
 /// </summary>
-internal readonly record struct ChainAction(ChainActionKind Kind, int From, int To, bool Consume = false)
+internal readonly record struct ChainAction(ChainActionKind Kind, int From, int To, bool Consume = false, bool TakesOutput = false)
 {
     public int Steps => Kind == ChainActionKind.Free ? 0 : To - From;
 }
@@ -45,12 +52,14 @@ internal readonly record struct ChainAction(ChainActionKind Kind, int From, int 
 /// <summary>A flattened chain schedule: what the forward pass keeps and what backward does, in order.</summary>
 internal sealed class ChainSchedule
 {
-    public ChainSchedule(int units, PlanNode? root)
+    public ChainSchedule(int units, PlanNode? root, bool takeOver = false)
     {
         Units = units;
+        _takeOver = takeOver;
         Root = root;
         KeptInForward = new bool[units + 1];
         SnapshotInForward = new bool[units + 1];
+        ReturnsInput = new bool[units + 1];
         var backward = new List<ChainAction>();
         var sweep = new List<ChainAction>();
         if (root is null)
@@ -66,12 +75,17 @@ internal sealed class ChainSchedule
         Replay = [.. sweep, .. backward];
     }
 
+    private readonly bool _takeOver;
+
     public int Units { get; }
 
     public PlanNode? Root { get; }
 
     /// <summary>Units whose saved tensors the forward pass keeps (index 1..L).</summary>
     public bool[] KeptInForward { get; }
+
+    /// <summary>Units (index 1..L) whose input, once backward has read it from their saved tensors, is kept as a snapshot again.</summary>
+    public bool[] ReturnsInput { get; }
 
     /// <summary>Positions whose value the forward pass snapshots (index 1..L).</summary>
     public bool[] SnapshotInForward { get; }
@@ -82,6 +96,7 @@ internal sealed class ChainSchedule
     /// <summary>The whole schedule from x_0 alone (a second backward pass after retainGraph starts here).</summary>
     public IReadOnlyList<ChainAction> Replay { get; }
 
+    /// <summary>Steps of the actions if every tape ran in full (an upper bound; the plan simulates the exact count).</summary>
     public long RecomputeSteps => Backward.Sum(a => (long)a.Steps);
 
     private void Sweep(PlanNode node, List<ChainAction> sweep, List<ChainAction> backward)
@@ -96,19 +111,45 @@ internal sealed class ChainSchedule
                 for (int i = t.A + 1; i <= t.B; i++) KeptInForward[i] = true;
                 sweep.Add(new ChainAction(ChainActionKind.Advance, s.A, s.M));
                 sweep.Add(new ChainAction(ChainActionKind.Tape, t.A, t.B, Consume: true));
-                Recompute(s.Left, backward);
+                LeftAfterConsumingTape(s, backward);
                 break;
             case SplitNode s:
                 SnapshotInForward[s.M] = true;
                 sweep.Add(new ChainAction(ChainActionKind.Advance, s.A, s.M));
                 Sweep(s.Right, sweep, backward);
-                backward.Add(new ChainAction(ChainActionKind.Free, s.M, s.M));
-                Recompute(s.Left, backward);
+                LeftAfterRight(s, backward);
                 break;
         }
     }
 
-    private static void Recompute(PlanNode node, List<ChainAction> backward)
+    /// <summary>Frees x_M and reverses the left part, or lets a left tape take x_M over.</summary>
+    private void LeftAfterRight(SplitNode s, List<ChainAction> backward)
+    {
+        if (_takeOver && s.Left is TapeNode t)
+        {
+            backward.Add(new ChainAction(ChainActionKind.Tape, t.A, t.B, TakesOutput: true));
+            return;
+        }
+        backward.Add(new ChainAction(ChainActionKind.Free, s.M, s.M));
+        Recompute(s.Left, backward);
+    }
+
+    /// <summary>
+    /// After a tape that took x_M over: with take-over, backward's read of unit M+1's input makes it snapshot M
+    /// again (the slot's bytes become the snapshot's), and the left tape takes that over in turn.
+    /// </summary>
+    private void LeftAfterConsumingTape(SplitNode s, List<ChainAction> backward)
+    {
+        if (_takeOver && s.Left is TapeNode t)
+        {
+            ReturnsInput[s.M + 1] = true;
+            backward.Add(new ChainAction(ChainActionKind.Tape, t.A, t.B, TakesOutput: true));
+            return;
+        }
+        Recompute(s.Left, backward);
+    }
+
+    private void Recompute(PlanNode node, List<ChainAction> backward)
     {
         switch (node)
         {
@@ -118,13 +159,12 @@ internal sealed class ChainSchedule
             case SplitNode { Right: TapeNode t } s:
                 backward.Add(new ChainAction(ChainActionKind.Advance, s.A, s.M));
                 backward.Add(new ChainAction(ChainActionKind.Tape, t.A, t.B, Consume: true));
-                Recompute(s.Left, backward);
+                LeftAfterConsumingTape(s, backward);
                 break;
             case SplitNode s:
                 backward.Add(new ChainAction(ChainActionKind.Advance, s.A, s.M));
                 Recompute(s.Right, backward);
-                backward.Add(new ChainAction(ChainActionKind.Free, s.M, s.M));
-                Recompute(s.Left, backward);
+                LeftAfterRight(s, backward);
                 break;
         }
     }

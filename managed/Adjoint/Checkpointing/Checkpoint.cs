@@ -64,7 +64,7 @@ public static class Checkpoint
             var layer = layers[i];
             units[i] = x => [layer(x[0])];
         }
-        var frame = new ChainFrame(units, new ChainSchedule(n, tree), policy.Keep, options);
+        var frame = new ChainFrame(units, new ChainSchedule(n, tree, TakesOver(policy)), policy.Keep, options);
         return frame.Forward([input])[0];
     }
 
@@ -98,8 +98,12 @@ public static class Checkpoint
             throw new ArgumentException($"Checkpoint.Plan: {costs.Count} layers need {costs.Count + 1} output sizes (the input first), got {costs.OutputBytes.Count}.", nameof(costs));
         if (costs.Count == 0 || policy.Kind == CheckpointPolicyKind.None) return new CheckpointPlan(policy, costs, null, null);
         var tree = Tree(policy, costs.Count, () => costs);
-        return new CheckpointPlan(policy, costs, tree is null ? null : new ChainSchedule(costs.Count, tree), policy.Keep);
+        return new CheckpointPlan(policy, costs, tree is null ? null : new ChainSchedule(costs.Count, tree, TakesOver(policy)), policy.Keep);
     }
+
+    /// <summary>Segment policies let a segment's tape take its end snapshot over (Note [Chain schedules]).</summary>
+    private static bool TakesOver(CheckpointPolicy policy) =>
+        policy.Kind is CheckpointPolicyKind.EveryK or CheckpointPolicyKind.SqrtN or CheckpointPolicyKind.Selective;
 
     private static readonly ConditionalWeakTable<object, Tuple<string, LayerCosts>> ProfileCache = [];
 
@@ -120,6 +124,7 @@ public static class Checkpoint
         var saved = new long[n];
         var outputs = new long[n + 1];
         var infos = new List<SavedTensorInfo>[n];
+        var sources = new SlotSource[n][];
         outputs[0] = Bytes(input);
         var state = Generator.Default.GetState();
         var pending = new List<Tensor>();
@@ -133,7 +138,9 @@ public static class Checkpoint
                 for (int i = 0; i < n; i++)
                 {
                     pending.Clear();
+                    var layerInput = x;
                     x = layers[i](x);
+                    sources[i] = pending.Select(t => SlotSource.Classify(t, [layerInput], [x])).ToArray();
                     infos[i] = pending.Select(t => new SavedTensorInfo(t.GradFn?.Name, t.ShapeArray, t.DType, Bytes(t))).ToList();
                     saved[i] = infos[i].Sum(info => info.Bytes);
                     outputs[i + 1] = Bytes(x);
@@ -144,7 +151,7 @@ public static class Checkpoint
         {
             Generator.Default.SetState(state);
         }
-        var costs = new LayerCosts(saved, outputs) { SavedTensors = infos };
+        var costs = new LayerCosts(saved, outputs) { SavedTensors = infos, Sources = sources };
         ProfileCache.AddOrUpdate(layers, Tuple.Create(key, costs));
         return costs;
     }

@@ -14,6 +14,9 @@ public sealed record LayerCosts(IReadOnlyList<long> SavedBytes, IReadOnlyList<lo
     /// <summary>Per layer, what each saved tensor is (for selective rules); null when the costs were given by hand.</summary>
     public IReadOnlyList<IReadOnlyList<SavedTensorInfo>>? SavedTensors { get; init; }
 
+    /// <summary>Per layer, what each saved tensor is relative to the layer (Note [What a tape must run]); from profiling only.</summary>
+    internal IReadOnlyList<SlotSource[]>? Sources { get; init; }
+
     /// <summary>Number of layers.</summary>
     public int Count => SavedBytes.Count;
 
@@ -108,68 +111,116 @@ public sealed class CheckpointPlan
         return sb.ToString();
     }
 
+    private sealed class SimSlot
+    {
+        public long Bytes;
+        public SlotKind Kind;
+        public bool Held;
+        public bool Read;
+        public bool Pending => !Held && !Read;
+    }
+
     /// <summary>
     /// Replays the schedule the way <see cref="ChainFrame"/> executes it, counting bytes as MemoryStats does:
-    /// backward consumes layer L's saved tensors, then L − 1's, …; a layer whose tensors are not held first
-    /// runs the schedule up to the record action that covers it.
+    /// backward reads layer L's saved tensors (last saved first), then L − 1's, …; a saved tensor that is not
+    /// held makes the schedule run up to the record action that gives it back, which runs only the layers Note
+    /// [What a tape must run] requires. Parameters are read where they live. Costs given by hand (no profile)
+    /// treat each layer's saved bytes as one tensor only running the layer gives back.
     /// </summary>
     private static (long Peak, long Steps) Simulate(ChainSchedule s, LayerCosts costs, Func<SavedTensorInfo, bool>? keep, int[] recomputed)
     {
         int n = costs.Count;
-        var keptBytes = new long[n + 1];
-        for (int i = 1; i <= n; i++)
-        {
-            if (keep is not null && costs.SavedTensors is { } infos)
-                foreach (var info in infos[i - 1])
-                    if (keep(info)) keptBytes[i] += info.Bytes;
-        }
-        var held = new long[n + 1]; // bytes held per layer
+        var slots = new List<SimSlot>[n + 1];
         long live = costs.OutputBytes[0], peak = live, steps = 0;
         var shots = new HashSet<int>();
+        void Add(long bytes) { live += bytes; peak = Math.Max(peak, live); }
+        void Free(int position) { if (shots.Remove(position)) live -= costs.OutputBytes[position]; }
+
         for (int i = 1; i <= n; i++)
         {
-            held[i] = s.KeptInForward[i] ? costs.SavedBytes[i - 1] : keptBytes[i];
-            live += held[i];
-            if (s.SnapshotInForward[i]) { live += costs.OutputBytes[i]; shots.Add(i); }
-            peak = Math.Max(peak, live);
+            slots[i] = [];
+            if (costs.SavedTensors is { } infos && costs.Sources is { } sources)
+            {
+                for (int k = 0; k < infos[i - 1].Count; k++)
+                    slots[i].Add(new SimSlot { Bytes = infos[i - 1][k].Bytes, Kind = sources[i - 1][k].Kind });
+            }
+            else if (costs.SavedBytes[i - 1] > 0)
+            {
+                slots[i].Add(new SimSlot { Bytes = costs.SavedBytes[i - 1], Kind = SlotKind.Internal });
+            }
+            for (int k = 0; k < slots[i].Count; k++)
+            {
+                bool kept = s.KeptInForward[i] || (keep is not null && costs.SavedTensors is { } inf && keep(inf[i - 1][k]));
+                if (kept) { slots[i][k].Held = true; Add(slots[i][k].Bytes); }
+            }
+            if (s.SnapshotInForward[i]) { shots.Add(i); Add(costs.OutputBytes[i]); }
         }
+
+        bool Available(int p) =>
+            p == 0 || shots.Contains(p) || slots[p].Exists(x => x.Held && x.Kind == SlotKind.Output)
+            || (p < n && slots[p + 1].Exists(x => x.Held && x.Kind == SlotKind.Input));
+
+        void Tape(ChainAction t)
+        {
+            int a = t.From, b = t.To;
+            var run = TapePlanner.MustRun(a, b,
+                u => slots[u].Exists(x => x.Pending && x.Kind == SlotKind.Internal),
+                p => slots[p].Exists(x => x.Pending && x.Kind == SlotKind.Output) || (p < b && slots[p + 1].Exists(x => x.Pending && x.Kind == SlotKind.Input)),
+                p => p == a || Available(p));
+            if (t.TakesOutput && run[b]) Free(b);
+            foreach (var (start, end) in TapePlanner.Ranges(run, a, b))
+            {
+                if (t.Consume && start - 1 == a) Free(a);
+                steps += end - start + 1;
+                for (int u = start; u <= end; u++)
+                {
+                    recomputed[u]++;
+                    foreach (var x in slots[u])
+                        if (x.Pending && x.Kind != SlotKind.External) { x.Held = true; Add(x.Bytes); }
+                }
+            }
+            var fills = new List<SimSlot>();
+            for (int u = a + 1; u <= b; u++)
+                if (!run[u])
+                    fills.AddRange(slots[u].Where(x => x.Pending && x.Kind is SlotKind.Input or SlotKind.Output));
+            if (t.TakesOutput) Free(b);
+            if (t.Consume) Free(a);
+            foreach (var x in fills) { x.Held = true; Add(x.Bytes); }
+        }
+
         int cursor = s.Replay.Count - s.Backward.Count;
-        var full = new bool[n + 1];
-        for (int i = 1; i <= n; i++) full[i] = held[i] == costs.SavedBytes[i - 1];
         for (int u = n; u >= 1; u--)
         {
-            while (!full[u] && cursor < s.Replay.Count)
+            for (int k = slots[u].Count - 1; k >= 0; k--)
             {
-                var a = s.Replay[cursor++];
-                switch (a.Kind)
+                var slot = slots[u][k];
+                if (!slot.Held && slot.Kind == SlotKind.External) { slot.Read = true; continue; }
+                while (!slot.Held && cursor < s.Replay.Count)
                 {
-                    case ChainActionKind.Free:
-                        if (shots.Remove(a.From)) live -= costs.OutputBytes[a.From];
-                        break;
-                    case ChainActionKind.Advance:
-                        for (int i = a.From + 1; i <= a.To; i++) recomputed[i]++;
-                        steps += a.To - a.From;
-                        if (shots.Add(a.To)) live += costs.OutputBytes[a.To];
-                        break;
-                    case ChainActionKind.Tape:
-                        if (a.Consume && shots.Remove(a.From)) live -= costs.OutputBytes[a.From];
-                        int last = a.To;
-                        while (last > a.From && full[last]) last--;
-                        for (int i = a.From + 1; i <= last; i++)
-                        {
-                            recomputed[i]++;
-                            live += costs.SavedBytes[i - 1] - held[i];
-                            held[i] = costs.SavedBytes[i - 1];
-                            full[i] = true;
-                        }
-                        steps += last - a.From;
-                        break;
+                    var a = s.Replay[cursor++];
+                    switch (a.Kind)
+                    {
+                        case ChainActionKind.Free:
+                            Free(a.From);
+                            break;
+                        case ChainActionKind.Advance:
+                            for (int i = a.From + 1; i <= a.To; i++) recomputed[i]++;
+                            steps += a.To - a.From;
+                            if (shots.Add(a.To)) Add(costs.OutputBytes[a.To]);
+                            break;
+                        case ChainActionKind.Tape:
+                            Tape(a);
+                            break;
+                    }
                 }
-                peak = Math.Max(peak, live);
+                if (slot.Held)
+                {
+                    slot.Held = false;
+                    live -= slot.Bytes;
+                    if (slot.Kind == SlotKind.Input && s.ReturnsInput[u]) { Free(u - 1); shots.Add(u - 1); Add(costs.OutputBytes[u - 1]); }
+                }
+                slot.Read = true;
             }
-            live -= held[u];
-            held[u] = 0;
-            full[u] = costs.SavedBytes[u - 1] == 0;
         }
         return (peak, steps);
     }

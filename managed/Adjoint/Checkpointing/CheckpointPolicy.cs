@@ -98,8 +98,9 @@ public sealed class CheckpointPolicy
 
     /// <summary>
     /// Segments of about √L layers, but every saved tensor for which <paramref name="keep"/> returns true is
-    /// kept from the forward pass rather than recomputed; recomputation stops after the last layer that still
-    /// needs something.
+    /// kept from the forward pass rather than recomputed. Backward runs again only the layers that still need
+    /// something: a layer whose saved tensors are all kept, or are its input, its output (available from a kept
+    /// tensor or a snapshot) or parameters, is not run; a layer that must run starts from the nearest kept input.
     /// </summary>
     public static CheckpointPolicy Selective(Func<SavedTensorInfo, bool> keep)
     {

@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Adjoint.Benchmarks;
+
+/// <summary>
+/// The policies of <see cref="CheckpointBenchmarks"/> timed in process CPU time (all threads) and wall time,
+/// interleaved round by round so every policy sees the same background load, with the peak saved bytes and
+/// recomputed layers of one step measured by a <see cref="SavedBytesTracker"/>. The ratio column is the median
+/// over rounds of (policy time / plain time in the same round). Run: <c>dotnet run -c Release --project
+/// benchmarks/Adjoint.Benchmarks -- checkpoint-cpu [rounds] [policy,policy,...]</c>.
+/// </summary>
+public static class CheckpointCpuProbe
+{
+    private static readonly string[] AllPolicies =
+        ["None", "SqrtN", "EveryK(5)", "EveryK(20)", "Binomial(10)", "Binomial(4)", "Budget(20%)", "Budget(5%)", "SelectiveOps(Tanh)"];
+
+    public static void Run(int rounds, string[]? only)
+    {
+        var names = only is { Length: > 0 } ? ["None", .. only.Where(n => n != "None")] : AllPolicies;
+        var chain = new CheckpointBenchmarks.Chain();
+        var policies = names.Select(n => CheckpointBenchmarks.Parse(n, chain)).ToArray();
+        const int steps = 3; // per sample: CPU time is read in clock ticks
+        var cpu = names.Select(_ => new List<double>()).ToArray();
+        var wall = names.Select(_ => new List<double>()).ToArray();
+        var cpuRatio = names.Select(_ => new List<double>()).ToArray();
+        var wallRatio = names.Select(_ => new List<double>()).ToArray();
+        var bytes = new (long Peak, long Recomputed)[names.Length];
+        for (int p = 0; p < names.Length; p++)
+        {
+            using var graph = MemoryStats.Track();
+            chain.Step(policies[p]);
+            bytes[p] = (graph.PeakSavedBytes, graph.RecomputedSteps);
+        }
+        string load0 = File.ReadAllText("/proc/loadavg").Trim();
+        var proc = Process.GetCurrentProcess();
+        for (int r = 0; r < rounds + 1; r++)
+        {
+            for (int p = 0; p < names.Length; p++)
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                proc.Refresh();
+                var c0 = proc.TotalProcessorTime;
+                long w0 = Stopwatch.GetTimestamp();
+                for (int k = 0; k < steps; k++) chain.Step(policies[p]);
+                proc.Refresh();
+                if (r == 0) continue; // warm-up round
+                cpu[p].Add((proc.TotalProcessorTime - c0).TotalMilliseconds / steps);
+                wall[p].Add(Stopwatch.GetElapsedTime(w0).TotalMilliseconds / steps);
+                cpuRatio[p].Add(cpu[p][^1] / cpu[0][^1]);
+                wallRatio[p].Add(wall[p][^1] / wall[0][^1]);
+            }
+        }
+        string load1 = File.ReadAllText("/proc/loadavg").Trim();
+        static double Median(List<double> v) { var s = v.Order().ToList(); return s[s.Count / 2]; }
+        var c = CultureInfo.InvariantCulture;
+        Console.WriteLine(string.Create(c, $"checkpoint chain L={CheckpointBenchmarks.Layers} width={CheckpointBenchmarks.Width} batch={CheckpointBenchmarks.Batch} float32, {rounds} interleaved rounds of {steps} steps, medians per step"));
+        Console.WriteLine($"load average before: {load0}");
+        Console.WriteLine($"load average after:  {load1}");
+        Console.WriteLine("| policy | CPU ms | CPU ratio | wall ms | wall ratio | peak saved bytes | % of plain | recomputed layers |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        for (int p = 0; p < names.Length; p++)
+            Console.WriteLine(string.Create(c,
+                $"| {names[p]} | {Median(cpu[p]):F1} | {Median(cpuRatio[p]):F3}× | {Median(wall[p]):F1} | {Median(wallRatio[p]):F3}× | {bytes[p].Peak:N0} | {100.0 * bytes[p].Peak / bytes[0].Peak:F1} | {bytes[p].Recomputed} |"));
+    }
+}
