@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One entry point for Adjoint: native (CMake) + managed (.NET) build, tests, benchmarks, packages, demo.
-# Usage: ./build.sh <verb> [args]    verbs: build test test-native-isa test-asan fuzz test-native-win test-managed-win
+# Usage: ./build.sh <verb> [args]    verbs: build test deps test-native-isa test-asan fuzz test-native-win test-managed-win
 #                                           test-native-arm64 bench pack test-package demo clean help
 set -euo pipefail
 
@@ -90,6 +90,28 @@ ensure_cross_tools() {
     $sudo apt-get update
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
   fi
+}
+
+# Everything CI needs, installed in one apt transaction (one `apt-get update` instead of one per verb):
+# the host toolchain, both cross toolchains with wine and qemu, and clang with libFuzzer for the sanitizer build.
+ensure_all_tools() {
+  ensure_tools
+  local missing=()
+  command -v x86_64-w64-mingw32-g++-posix >/dev/null 2>&1 || missing+=(g++-mingw-w64-x86-64)
+  command -v wine >/dev/null 2>&1 || missing+=(wine64)
+  command -v aarch64-linux-gnu-g++ >/dev/null 2>&1 || missing+=(g++-aarch64-linux-gnu)
+  command -v qemu-aarch64 >/dev/null 2>&1 || missing+=(qemu-user)
+  [ -f /usr/src/googletest/CMakeLists.txt ] || missing+=(googletest)
+  have_libfuzzer || missing+=(clang-14 libclang-rt-14-dev)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    command -v apt-get >/dev/null 2>&1 || die "missing ${missing[*]} and no apt-get to install them"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    log "installing ${missing[*]}"
+    $sudo apt-get update
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
+  fi
+  log "tools: $(g++ --version | head -1); $(x86_64-w64-mingw32-g++-posix --version | head -1); $(aarch64-linux-gnu-g++ --version | head -1); $(wine --version); $(qemu-aarch64 --version | head -1); $("$SANITIZE_CXX" --version | head -1)"
 }
 
 # configure + build one cross target; extra args are cmake --build args (e.g. --target adjoint_kernels).
@@ -238,35 +260,64 @@ test_native_isa() {
   return "$status"
 }
 
+# One clang build serves both sanitizer verbs: the library objects and the native tests with ASan + UBSan (every
+# UBSan finding fatal) plus the libFuzzer target, in build/native-asan. Sharing it halves the sanitizer compile
+# time in CI (test-asan, then fuzz, rebuild nothing). Without clang's libFuzzer runtime, test-asan falls back to a
+# g++ ASan + UBSan build of the tests alone.
+SANITIZE_CXX="${SANITIZE_CXX:-${FUZZ_CXX:-clang++-14}}"
+
+have_libfuzzer() {
+  local probe ok=1
+  probe="$(mktemp -d)"
+  printf 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }\n' > "$probe/p.cpp"
+  "$SANITIZE_CXX" -fsanitize=fuzzer,address,undefined "$probe/p.cpp" -o "$probe/p" >/dev/null 2>&1 && ok=0
+  rm -rf "$probe"
+  return "$ok"
+}
+
+ensure_libfuzzer() {
+  have_libfuzzer && return 0
+  command -v apt-get >/dev/null 2>&1 || die "fuzzing needs $SANITIZE_CXX with libFuzzer (Debian: clang-14 libclang-rt-14-dev)"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  log "installing clang-14 libclang-rt-14-dev (libFuzzer runtime)"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends clang-14 libclang-rt-14-dev ||
+    { $sudo apt-get update && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends clang-14 libclang-rt-14-dev; }
+  have_libfuzzer || die "$SANITIZE_CXX still cannot link a libFuzzer target after installing clang-14 libclang-rt-14-dev"
+}
+
+# Optimised (-O2 -g) by default: ASan + UBSan still check every access, and the GEMM residual tests run about 4x
+# faster than at -O0. ASAN_CONFIG=Debug for an -O0 build.
+configure_sanitize() {
+  local with_fuzz="$1" cxx="$SANITIZE_CXX"
+  [ "$with_fuzz" = ON ] || cxx="${ASAN_CXX:-g++}"
+  if [ -f "$ASAN_BUILD_DIR/CMakeCache.txt" ] &&
+    ! grep -q "^ADJOINT_FUZZ:BOOL=$with_fuzz\$" "$ASAN_BUILD_DIR/CMakeCache.txt"; then
+    rm -rf "$ASAN_BUILD_DIR"  # switching compilers needs a fresh cache
+  fi
+  log "native: sanitizer build ($ASAN_BUILD_DIR, $cxx, ASan + UBSan, libFuzzer target $with_fuzz)"
+  CXX="$cxx" cmake -S . -B "$ASAN_BUILD_DIR" -DCMAKE_BUILD_TYPE="${ASAN_CONFIG:-RelWithDebInfo}" \
+    -DADJOINT_SANITIZE=ON -DADJOINT_FUZZ="$with_fuzz" -DADJOINT_BUILD_TESTS=ON
+}
+
 test_asan() {
   ensure_tools
-  log "native: sanitizer build ($ASAN_BUILD_DIR)"
-  # Optimised (-O2 -g) by default: ASan + UBSan still check every access, and the GEMM residual tests run
-  # about 4x faster than at -O0, which keeps the CI step short. ASAN_CONFIG=Debug for an -O0 build.
-  cmake -S . -B "$ASAN_BUILD_DIR" -DCMAKE_BUILD_TYPE="${ASAN_CONFIG:-RelWithDebInfo}" -DADJOINT_SANITIZE=ON
+  local with_fuzz=ON
+  if ! have_libfuzzer; then
+    if [ "${ASAN_NO_INSTALL:-0}" = 1 ]; then with_fuzz=OFF; else ensure_libfuzzer; fi
+  fi
+  configure_sanitize "$with_fuzz"
   cmake --build "$ASAN_BUILD_DIR" -j"$JOBS"
   ctest --test-dir "$ASAN_BUILD_DIR" --output-on-failure -j"$JOBS"
 }
 
-# libFuzzer over the whole C ABI (native/fuzz): clang build in build/fuzz, then a timed pass starting from the
-# committed seeds. Usage: ./build.sh fuzz [seconds]  (default FUZZ_SECONDS or 45). Exits non-zero on any finding.
+# libFuzzer over the whole C ABI (native/fuzz), built in the shared sanitizer build, then a timed pass starting from
+# the committed seeds. Usage: ./build.sh fuzz [seconds]  (default FUZZ_SECONDS or 45). Exits non-zero on any finding.
 fuzz_native() {
-  local seconds="${1:-${FUZZ_SECONDS:-45}}" cxx="${FUZZ_CXX:-clang++-14}" dir="build/fuzz"
+  local seconds="${1:-${FUZZ_SECONDS:-45}}" dir="$ASAN_BUILD_DIR"
   ensure_tools
-  local probe
-  probe="$(mktemp -d)"
-  printf 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }\n' > "$probe/p.cpp"
-  if ! "$cxx" -fsanitize=fuzzer,address,undefined "$probe/p.cpp" -o "$probe/p" >/dev/null 2>&1; then
-    command -v apt-get >/dev/null 2>&1 || die "fuzzing needs $cxx with libFuzzer (Debian: clang-14 libclang-rt-14-dev)"
-    local sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    log "installing clang-14 libclang-rt-14-dev (libFuzzer runtime)"
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends clang-14 libclang-rt-14-dev ||
-      { $sudo apt-get update && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends clang-14 libclang-rt-14-dev; }
-  fi
-  rm -rf "$probe"
-  log "native: libFuzzer build ($dir, $cxx)"
-  CXX="$cxx" cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DADJOINT_FUZZ=ON -DADJOINT_BUILD_TESTS=OFF
+  ensure_libfuzzer
+  configure_sanitize ON
   cmake --build "$dir" --target adjoint_fuzz_abi -j"$JOBS"
   mkdir -p "$dir/corpus" "$dir/findings"
   log "native: fuzzing the C ABI for ${seconds}s (findings in $dir/findings)"
@@ -293,8 +344,9 @@ Usage: ./build.sh <verb> [args]
   build            native library (CMake, Release) + every .NET project (Release)
   test             build, then ctest (native) and dotnet test (managed)
   test-native-isa  ctest once per ISA tier this CPU supports (ADJOINT_ISA=scalar|avx2|avx512)
-  test-asan        native tests under AddressSanitizer + UBSan (build/native-asan)
-  fuzz [seconds]   libFuzzer over every C ABI entry point (clang-14, ASan + UBSan; build/fuzz; default 45 s)
+  deps             install every tool the CI verbs use (one apt-get transaction; a no-op when present)
+  test-asan        native tests under AddressSanitizer + UBSan (clang-14 build in build/native-asan)
+  fuzz [seconds]   libFuzzer over every C ABI entry point (same build as test-asan; default 45 s)
   bench [args]     BenchmarkDotNet (Release); args pass through, e.g. --filter '*Gemm*' --job short
   test-native-win  cross-build win-x64 (mingw-w64) and run the native tests under wine
   test-managed-win the NUnit suite as a self-contained win-x64 test executable, run under wine
@@ -327,6 +379,9 @@ case "$verb" in
   test-native-isa)
     build_native
     test_native_isa
+    ;;
+  deps)
+    ensure_all_tools
     ;;
   test-asan)
     test_asan
