@@ -23,6 +23,7 @@ internal static unsafe class StoragePool
     public const long MinPooledBytes = 64 * 1024;
 
     private const nuint Alignment = 64;
+    private const long MaxRoundedBytes = 1L << 60;
 
     private static readonly object Gate = new();
     private static readonly Dictionary<long, Stack<nint>> Free = [];
@@ -48,6 +49,8 @@ internal static unsafe class StoragePool
     public static long ClassBytes(long bytes)
     {
         if (bytes < MinPooledBytes) return Math.Max(bytes, (long)Alignment);
+        // Beyond 2^60 bytes no allocation can succeed anyway; rounding up could overflow.
+        if (bytes > MaxRoundedBytes) return bytes;
         // Round up to a multiple of an eighth of the highest power of two ≤ bytes.
         long step = (1L << (63 - System.Numerics.BitOperations.LeadingZeroCount((ulong)bytes))) / 8;
         return (bytes + step - 1) / step * step;

@@ -24,12 +24,13 @@ public class StoragePoolTests
     public void SizeClassesCoverTheRequestAndWasteAtMostAnEighth()
     {
         var rng = new Random(3);
-        var sizes = new List<long> { 1, 63, 64, 65, StoragePool.MinPooledBytes - 1, StoragePool.MinPooledBytes, StoragePool.MinPooledBytes + 1, 1 << 20, (1 << 20) + 1, 3L << 30 };
+        var sizes = new List<long> { 1, 63, 64, 65, StoragePool.MinPooledBytes - 1, StoragePool.MinPooledBytes, StoragePool.MinPooledBytes + 1, 1 << 20, (1 << 20) + 1, 3L << 30, (1L << 60) - 1, 1L << 60, (1L << 60) + 1, long.MaxValue };
         for (int i = 0; i < 1000; i++) sizes.Add(rng.NextInt64(1, 1L << 34));
         foreach (long b in sizes)
         {
             long c = StoragePool.ClassBytes(b);
             Assert.That(c, Is.GreaterThanOrEqualTo(b), $"class of {b}");
+            if (b > 1L << 60) Assert.That(c, Is.EqualTo(b), "no rounding where it could overflow");
             if (b >= StoragePool.MinPooledBytes)
                 Assert.That(c - b, Is.LessThanOrEqualTo(b / 8), $"class of {b}");
             Assert.That(StoragePool.ClassBytes(c), Is.EqualTo(c), "a class is its own class");
