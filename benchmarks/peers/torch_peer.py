@@ -7,7 +7,10 @@ medians. Because both peers share each round, background load on the machine hit
 ratio column stays meaningful even when the absolute numbers wobble.
 
 Usage (see docs/PERFORMANCE.md):
-    /usr/bin/python3 benchmarks/peers/torch_peer.py [--threads 1,2] [--rounds 7] [--filter gemm] [--quick]
+    /usr/bin/python3 benchmarks/peers/torch_peer.py [--threads 1,2] [--rounds 7] [--filter gemm|mlp|...] [--quick]
+
+--filter matches a group (gemm, mlp, unary, backward, binary, reduce, rowops) or part of a case name; "mlp" is
+the GEMMs of one training step of issue #7's MLP in nn.Linear's layouts.
 
 The tuned-PyTorch environment of issue #6 (OPENBLAS_CORETYPE=SkylakeX ATEN_CPU_CAPABILITY=avx512
 OMP_WAIT_POLICY=PASSIVE) is applied by re-executing this script when it is missing, because those
@@ -139,6 +142,28 @@ def build_cases(lib):
         name = f"{m}x{k}x{n}" if not (m == n == k) else f"{m}^3"
         cases.append(Case("gemm", f"sgemm {name}", "GFLOP/s", 2.0 * m * n * k, adj, peer))
 
+    # --- the GEMMs of one training step of issue #7's MLP 784-1024-1024-10, batch 256, in the layouts
+    # nn.Linear uses (W stored [out, in]): forward y = x·Wᵀ, backward dx = g·W and dW = gᵀ·x.
+    # "m x k x n" as above; tA / tB mark an operand read transposed (stored as its transpose).
+    for (label, ta_, tb_, m, k, n) in [
+            ("fwd 1", 0, 1, 256, 784, 1024), ("fwd 2", 0, 1, 256, 1024, 1024), ("fwd 3", 0, 1, 256, 1024, 10),
+            ("dx 3", 0, 0, 256, 10, 1024), ("dx 2", 0, 0, 256, 1024, 1024),
+            ("dW 3", 1, 0, 10, 256, 1024), ("dW 2", 1, 0, 1024, 256, 1024), ("dW 1", 1, 0, 1024, 256, 784)]:
+        a = rnd((k, m) if ta_ else (m, k), seed=12)
+        b = rnd((n, k) if tb_ else (k, n), seed=13)
+        c = aligned_empty((m, n))
+        t_a, t_b, t_c = torch.from_numpy(a.copy()), torch.from_numpy(b.copy()), torch.zeros(m, n)
+        op_a, op_b = (t_a.t() if ta_ else t_a), (t_b.t() if tb_ else t_b)
+        lda, ldb = (m if ta_ else k), (k if tb_ else n)
+
+        def adj(a=a, b=b, c=c, m=m, n=n, k=k, ta_=ta_, tb_=tb_, lda=lda, ldb=ldb):
+            check(lib.adj_gemm(F32, ta_, tb_, m, n, k, 1.0, ptr(a), lda, ptr(b), ldb, 0.0, ptr(c), n), "gemm")
+
+        def peer(op_a=op_a, op_b=op_b, t_c=t_c):
+            torch.mm(op_a, op_b, out=t_c)
+        name = f"{m}x{k}x{n}{' tA' if ta_ else ''}{' tB' if tb_ else ''}"
+        cases.append(Case("mlp", f"mlp {label}: {name}", "GFLOP/s", 2.0 * m * n * k, adj, peer))
+
     # --- elementwise forward, 4M floats (in + out counted)
     n = 4 << 20
     x = rnd(n, seed=3)
@@ -253,23 +278,27 @@ def build_cases(lib):
 
 
 def time_batch(fn, reps):
-    t0 = time.perf_counter()
+    """(wall, process CPU) seconds per call. CPU time (all threads of the process) is what other processes
+    on a loaded machine disturb least: it does not count the time this process waited for a core."""
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(reps):
         fn()
-    return (time.perf_counter() - t0) / reps
+    return (time.perf_counter() - t0) / reps, (time.process_time() - c0) / reps
 
 
 def measure(case, rounds, budget):
     # calibrate: enough repetitions that one batch takes ~budget seconds
     case.adjoint()
     case.peer()
-    t = max(time_batch(case.adjoint, 1), 1e-6)
+    t = max(time_batch(case.adjoint, 1)[0], 1e-6)
     reps = max(1, int(budget / t))
     a_times, p_times = [], []
     for _ in range(rounds):
         a_times.append(time_batch(case.adjoint, reps))
         p_times.append(time_batch(case.peer, reps))
-    return statistics.median(a_times), statistics.median(p_times)
+    med = statistics.median
+    return (med(w for w, _ in a_times), med(w for w, _ in p_times),
+            med(c for _, c in a_times), med(c for _, c in p_times))
 
 
 def main():
@@ -293,14 +322,17 @@ def main():
           f"env {' '.join(f'{k}={os.environ.get(k)}' for k in list(TUNED_ENV) + ['OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS'])}, "
           f"torch.get_num_threads()={torch.get_num_threads()}")
     print(f"# load average at start: {os.getloadavg()[0]:.2f}; rounds={args.rounds}, batch~{args.budget}s, medians\n")
-    print("| case | Adjoint | PyTorch | unit | Adjoint % of " + ("peak/bandwidth") + " | Adjoint / PyTorch |")
-    print("|---|---:|---:|---|---:|---:|")
+    # Wall-time rates and their ratio, then the ratio of rates per CPU-second (work / process CPU time).
+    print("| case | Adjoint | PyTorch | unit | Adjoint % of peak/bandwidth | Adjoint / PyTorch | same, per CPU-second |")
+    print("|---|---:|---:|---|---:|---:|---:|")
     for c in cases:
-        ta, tp = measure(c, args.rounds, args.budget)
+        ta, tp, ca, cp = measure(c, args.rounds, args.budget)
         scale = 1e9
         va, vp = c.work / ta / scale, c.work / tp / scale
         ref = PEAK_GFLOPS[threads] if c.unit == "GFLOP/s" else BANDWIDTH_GBS[threads]
-        print(f"| {c.name} | {va:.1f} | {vp:.1f} | {c.unit} | {100 * va / ref:.0f} % | {va / vp:.2f}x |", flush=True)
+        cpu_ratio = f"{cp / ca:.2f}x" if ca > 0 and cp > 0 else "-"
+        print(f"| {c.name} | {va:.1f} | {vp:.1f} | {c.unit} | {100 * va / ref:.0f} % | {va / vp:.2f}x | {cpu_ratio} |",
+              flush=True)
     print(f"\n# load average at end of {threads} thread{'s' if threads > 1 else ''}: {os.getloadavg()[0]:.2f}")
 
 
