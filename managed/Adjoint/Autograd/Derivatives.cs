@@ -288,14 +288,33 @@ internal static class Derivatives
         Saves = Saves.Input0 | Saves.Input1,
         Vjp = (ctx, g) => MatMulVjp(ctx, g[0]!),
         BatchedVjp = (ctx, g) => MatMulBatchedVjp(ctx, g[0]!),
-        Jvp = (ctx, t) =>
-        {
-            Tensor? ta = t[0] is null ? null : t[0]!.MatMul(ctx.Inputs[1]);
-            Tensor? tb = t[1] is null ? null : ctx.Inputs[0].MatMul(t[1]!);
-            return ta is null ? tb : tb is null ? ta : ta + tb;
-        },
+        Jvp = (ctx, t) => MatMulJvp(ctx.Inputs[0], ctx.Inputs[1], t[0], t[1]),
         BatchedJvp = MatMulBatchedJvp,
     };
+
+    // ȧ·b + a·ḃ. When the product of two matrices is larger than its operands (m·n > m·k + k·n, as for the
+    // weight-gradient tangent ḣᵀ·g + hᵀ·ġ inside a Hessian-vector product), one product of the operands joined
+    // along k, [ȧ a]·[b; ḃ], replaces the second product and the m×n add; joining costs less memory traffic than
+    // that add, and the longer k suits the GEMM better.
+    private static Tensor? MatMulJvp(Tensor a, Tensor b, Tensor? ta, Tensor? tb)
+    {
+        if (ta is not null && tb is not null && a.Rank == 2 && b.Rank == 2)
+        {
+            long m = a.ShapeArray[0], k = a.ShapeArray[1], n = b.ShapeArray[1];
+            if (m * n > m * k + k * n) return JoinColumns(ta, a).MatMul(Tensor.Concat([b, tb], 0));
+        }
+        Tensor? pa = ta?.MatMul(b);
+        Tensor? pb = tb is null ? null : a.MatMul(tb);
+        return pa is null ? pb : pb is null ? pa : pa + pb;
+    }
+
+    // [x y] along the columns. Transposed views (x = hᵀ) are joined as [xᵀ; yᵀ]ᵀ: two block copies instead of a
+    // strided gather, and the result is again a transposed view, which the GEMM reads directly.
+    private static Tensor JoinColumns(Tensor x, Tensor y)
+    {
+        static bool ColumnMajor(Tensor t) => t.StrideArray[0] == 1 && t.StrideArray[1] == t.ShapeArray[0];
+        return ColumnMajor(x) && ColumnMajor(y) ? Tensor.Concat([x.T, y.T], 0).T : Tensor.Concat([x, y], 1);
+    }
 
     // Batched tangents carry a leading [B]; pad them so batch dims line up with the other operand's, or, for a
     // vector right operand, multiply by its transpose so B lands in front. Other layouts go entry by entry.

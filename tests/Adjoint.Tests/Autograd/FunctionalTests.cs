@@ -30,8 +30,9 @@ public class FunctionalTests
     }
 
     // A small MLP loss whose weight gradients go straight to leaves: the case Hvp evaluates tangent-only
-    // (Note [Tangent-only gradients]).
-    private static Tensor MlpInput => Tensor.Randn([5, 4], DType.Float64, new Generator(31));
+    // (Note [Tangent-only gradients]). Batch 3 and widths 8-10-12: the second weight's tangent ḣᵀ·g + hᵀ·ġ takes
+    // the joined-operand product (10·12 > 3·(10 + 12)); the first has no ḣ (the input is data).
+    private static Tensor MlpInput => Tensor.Randn([3, 8], DType.Float64, new Generator(31));
 
     private static Tensor MlpLoss(Tensor[] p)
     {
@@ -41,8 +42,8 @@ public class FunctionalTests
     }
 
     private static Tensor[] MlpParameters(ulong seed) =>
-        [Tensor.Randn([4, 6], DType.Float64, new Generator(seed)), Tensor.Randn([6], DType.Float64, new Generator(seed + 1)),
-         Tensor.Randn([6, 3], DType.Float64, new Generator(seed + 2)), Tensor.Randn([3], DType.Float64, new Generator(seed + 3))];
+        [Tensor.Randn([8, 10], DType.Float64, new Generator(seed)) * 0.5, Tensor.Randn([10], DType.Float64, new Generator(seed + 1)),
+         Tensor.Randn([10, 12], DType.Float64, new Generator(seed + 2)) * 0.5, Tensor.Randn([12], DType.Float64, new Generator(seed + 3))];
 
     [Test]
     public void HvpOfAnMlpLossMatchesFiniteDifferencesOfItsGradient()
@@ -87,11 +88,11 @@ public class FunctionalTests
     [Test]
     public void HessianOfAMatrixArgumentMatchesTheFlatHessian()
     {
-        var w = Tensor.Randn([4, 3], DType.Float64, new Generator(80));
+        var w = Tensor.Randn([8, 3], DType.Float64, new Generator(80));
         Func<Tensor, Tensor> f = m => (MlpInput.MatMul(m).Tanh() * MlpInput.MatMul(m)).Sum();
         var h = Functional.Hessian(f, w);
-        Assert.That(h.ShapeArray, Is.EqualTo(new[] { 4, 3, 4, 3 }));
-        var flat = Functional.Hessian(x => f(x.Reshape(4, 3)), w.Flatten());
+        Assert.That(h.ShapeArray, Is.EqualTo(new[] { 8, 3, 8, 3 }));
+        var flat = Functional.Hessian(x => f(x.Reshape(8, 3)), w.Flatten());
         Assert.That(h.Contiguous().ToArray<double>(), Is.EqualTo(flat.ToArray<double>()).Within(1e-12));
     }
 

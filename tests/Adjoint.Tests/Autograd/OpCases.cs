@@ -100,6 +100,9 @@ public static class OpCases
         yield return C("MatMul.mv", "MatMul", () => [U(-1, 1, 3, 4), U(-1, 1, 4)], x => x[0].MatMul(x[1]));
         yield return C("MatMul.vm", "MatMul", () => [U(-1, 1, 4), U(-1, 1, 4, 2)], x => x[0].MatMul(x[1]));
         yield return C("MatMul.dot", "MatMul", () => [U(-1, 1, 5), U(-1, 1, 5)], x => x[0].MatMul(x[1]));
+        // Thin products (m·n > k·(m + n)): the JVP joins the operands along k (one product instead of two).
+        yield return C("MatMul.thin", "MatMul", () => [U(-1, 1, 6, 2), U(-1, 1, 2, 5)], x => x[0].MatMul(x[1]));
+        yield return C("MatMul.thin.transposed", "MatMul", () => [Transposed(-1, 1, 7, 2), U(-1, 1, 2, 6)], x => x[0].MatMul(x[1]));
         yield return C("MatMul.batched.broadcast", "MatMul", () => [U(-1, 1, 2, 3, 4), U(-1, 1, 4, 2)], x => x[0].MatMul(x[1]));
 
         // Views and joins.
