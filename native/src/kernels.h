@@ -9,6 +9,10 @@
 
 namespace adj {
 
+// Elementwise kernels (unary, unary backward, contiguous binary) whose output chunk is at least this many
+// bytes write it with non-temporal stores (kernels/simd/common.h). Tests lower it to cover that path.
+extern int64_t g_stream_min_bytes;
+
 template <class T> using fn_gemm = void(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha,
                                         const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c,
                                         int64_t ldc);

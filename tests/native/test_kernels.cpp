@@ -218,6 +218,54 @@ template <class T> void check_fill_cast() {
 TEST(KernelsMemory, f32_fill_and_cast) { check_fill_cast<float>(); }
 TEST(KernelsMemory, f64_fill_and_cast) { check_fill_cast<double>(); }
 
+// Non-temporal stores (outputs of at least adj::g_stream_min_bytes): lowered to 0 here so every output
+// takes the streaming path, at every alignment of the output within a vector, with guards around it.
+template <class T> void check_streaming() {
+  const int64_t saved = adj::g_stream_min_bytes;
+  adj::g_stream_min_bytes = 0;
+  const auto& ref = adj::typed<T>(ref_tier());
+  std::mt19937_64 rng(4242);
+  for (const adj::KernelTable* tier : runnable_tiers()) {
+    const auto& k = adj::typed<T>(*tier);
+    for (int64_t n : {0, 1, 5, 16, 17, 33, 100, 257}) {
+      for (int64_t off = 0; off < 16; ++off) {
+        // one spare element: a broadcast operand is read even for n = 0
+        std::vector<T> x = random_values<T>(rng, n + 1), b = random_values<T>(rng, n + 1), gy = random_values<T>(rng, n + 1, 3.0, false);
+        std::vector<T> want(static_cast<size_t>(n)), gwant(static_cast<size_t>(n));
+        Guarded<T> out(n + off);
+        T* o = out.data() + off;
+        for (int op : {ADJ_UNARY_TANH, ADJ_UNARY_EXP, ADJ_UNARY_RELU, ADJ_UNARY_SIN}) {
+          ref.unary[op](n, x.data(), want.data());
+          k.unary[op](n, x.data(), o);
+          for (int64_t i = 0; i < n; ++i)
+            ASSERT_TRUE(close(o[i], want[static_cast<size_t>(i)], tol<T>())) << k.unary_name[op] << " n=" << n << " off=" << off;
+          ref.unary_bwd[op](n, x.data(), want.data(), gy.data(), gwant.data());
+          k.unary_bwd[op](n, x.data(), want.data(), gy.data(), o);
+          for (int64_t i = 0; i < n; ++i)
+            ASSERT_TRUE(close(o[i], gwant[static_cast<size_t>(i)], tol<T>()) ||
+                        std::fabs(static_cast<double>(o[i]) - gwant[static_cast<size_t>(i)]) <=
+                            4 * std::numeric_limits<T>::epsilon() * std::fabs(static_cast<double>(gy[static_cast<size_t>(i)])))
+                << k.unary_bwd_name[op] << " n=" << n << " off=" << off;
+        }
+        for (int64_t sa : {1, 0}) {
+          for (int64_t sb : {1, 0}) {
+            if (sa == 0 && sb == 0) continue;
+            ref.binary[ADJ_BINARY_MUL](n, x.data(), sa, b.data(), sb, want.data(), 1);
+            k.binary[ADJ_BINARY_MUL](n, x.data(), sa, b.data(), sb, o, 1);
+            for (int64_t i = 0; i < n; ++i)
+              ASSERT_TRUE(close(o[i], want[static_cast<size_t>(i)], 0.0)) << "mul n=" << n << " off=" << off;
+          }
+        }
+        ASSERT_TRUE(out.guards_intact()) << tier->isa_name << " n=" << n << " off=" << off;
+        for (int64_t i = 0; i < off; ++i) ASSERT_EQ(out.data()[i], Guarded<T>::sentinel()) << "head written, off=" << off;
+      }
+    }
+  }
+  adj::g_stream_min_bytes = saved;
+}
+TEST(KernelsStreaming, f32_nontemporal_outputs) { check_streaming<float>(); }
+TEST(KernelsStreaming, f64_nontemporal_outputs) { check_streaming<double>(); }
+
 TEST(KernelList, EveryTierHasEveryKernel) {
   for (const adj::KernelTable* t : runnable_tiers()) {
     for (int op = 0; op < ADJ_UNARY_OP_COUNT; ++op) {

@@ -22,21 +22,16 @@ template <int OP, class V> ADJ_I V bin(V a, V b) {
 template <int OP, class T>
 void binary_row(int64_t n, const T* a, int64_t sa, const T* b, int64_t sb, T* out, int64_t so) {
   using V = vec_t<T>;
-  constexpr int N = V::N;
   if constexpr (kBinaryVector<OP>) {
     if (so == 1 && (sa == 1 || sa == 0) && (sb == 1 || sb == 0) && !(sa == 0 && sb == 0)) {
-      int64_t i = 0;
       if (sa == 1 && sb == 1) {
-        for (; i + N <= n; i += N) store(out + i, bin<OP>(load(a + i), load(b + i)));
-        if (i < n) storen(out + i, bin<OP>(loadn(a + i, n - i), loadn(b + i, n - i)), n - i);
+        map_out(n, out, [a, b](int64_t i, int64_t c) { return bin<OP>(load_count(a + i, c), load_count(b + i, c)); });
       } else if (sb == 0) {
         const V bv = vset1(T(), *b);
-        for (; i + N <= n; i += N) store(out + i, bin<OP>(load(a + i), bv));
-        if (i < n) storen(out + i, bin<OP>(loadn(a + i, n - i), bv), n - i);
+        map_out(n, out, [a, bv](int64_t i, int64_t c) { return bin<OP>(load_count(a + i, c), bv); });
       } else {
         const V av = vset1(T(), *a);
-        for (; i + N <= n; i += N) store(out + i, bin<OP>(av, load(b + i)));
-        if (i < n) storen(out + i, bin<OP>(av, loadn(b + i, n - i)), n - i);
+        map_out(n, out, [av, b](int64_t i, int64_t c) { return bin<OP>(av, load_count(b + i, c)); });
       }
       return;
     }

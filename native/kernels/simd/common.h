@@ -6,17 +6,30 @@
 namespace adj {
 namespace ADJ_ISA_NS {
 
-// f(x) over float lanes by widening to double and rounding once.
-template <class F> ADJ_I VF via_f64(VF x, F f) {
-  VD lo, hi;
-  widen(x, lo, hi);
-  return narrow(f(lo), f(hi));
+// out[i .. i+N) = f(i, N) over [0, n), vector by vector; f(i, count) with count < N is a tail (masked loads).
+// Outputs of at least g_stream_min_bytes use non-temporal stores after a masked head that aligns them.
+template <class T, class F> ADJ_I void map_out(int64_t n, T* out, F f) {
+  using V = vec_t<T>;
+  constexpr int N = V::N;
+  int64_t i = 0;
+  if (n * static_cast<int64_t>(sizeof(T)) >= g_stream_min_bytes) {
+    const auto mis = reinterpret_cast<uintptr_t>(out) % sizeof(V);
+    const int64_t head = mis ? static_cast<int64_t>((sizeof(V) - mis) / sizeof(T)) : 0;
+    if (head > 0) {
+      i = head < n ? head : n;
+      if (i > 0) storen(out, f(int64_t(0), i), i);
+    }
+    for (; i + N <= n; i += N) stream(out + i, f(i, int64_t(N)));
+    stream_fence();
+  } else {
+    for (; i + N <= n; i += N) store(out + i, f(i, int64_t(N)));
+  }
+  if (i < n) storen(out + i, f(i, n - i), n - i);
 }
-template <class F> ADJ_I VF via_f64(VF x, VF y, F f) {
-  VD xl, xh, yl, yh;
-  widen(x, xl, xh);
-  widen(y, yl, yh);
-  return narrow(f(xl, yl), f(xh, yh));
+
+// N elements from p, or the first count of them (the rest zero) for a tail.
+template <class T> ADJ_I vec_t<T> load_count(const T* p, int64_t count) {
+  return count == vec_t<T>::N ? load(p) : loadn(p, count);
 }
 
 // exp at the data's precision.

@@ -171,11 +171,24 @@ ADJ_I VD vsoftplus(VD x) {
 }
 
 // ---- float lanes evaluated in float --------------------------------------------------------------
-// exp, expm1 (inside tanh) and sigmoid for float data run in float arithmetic: the double path above
-// costs two half-width evaluations per vector. Errors stay within a few float ulps (measured by
-// tests/native/test_accuracy.cpp; bound 1e-6 relative to the double result, as specified).
+// exp, expm1 (inside tanh), sigmoid, log, sin, cos and softplus for float data run in float arithmetic:
+// the double path above costs two half-width evaluations per vector. Errors stay within a few float ulps
+// (measured by tests/native/test_accuracy.cpp: sampled maxima always, every float with
+// ADJOINT_EXHAUSTIVE=1; bound 1e-6 relative to the double result, as specified).
 
 ADJ_I VF sf(float x) { return vset1(0.0f, x); }
+// f(x) over float lanes by widening to double and rounding once.
+template <class F> ADJ_I VF via_f64(VF x, F f) {
+  VD lo, hi;
+  widen(x, lo, hi);
+  return narrow(f(lo), f(hi));
+}
+template <class F> ADJ_I VF via_f64(VF x, VF y, F f) {
+  VD xl, xh, yl, yh;
+  widen(x, xl, xh);
+  widen(y, yl, yh);
+  return narrow(f(xl, yl), f(xh, yh));
+}
 template <int K> ADJ_I VF hornerf(VF z, const float (&c)[K]) {
   VF p = sf(c[K - 1]);
   for (int i = K - 2; i >= 0; --i) p = fma(p, z, sf(c[i]));
@@ -224,6 +237,79 @@ ADJ_I VF vsigmoid(VF x) {
   const VF e = vexp(-vabs(x));
   return div_pos(select(ge(x, sf(0.0f)), sf(1.0f), e), sf(1.0f) + e);
 }
+
+// log x: x = 2^e m, m in [sqrt(1/2), sqrt(2)), log(m) = 2 atanh(s) with s = (m - 1)/(m + 1), |s| <= 0.1716;
+// fdlibm's arrangement as in the double version, series through s^9 (truncation below 1e-9 relative).
+ADJ_I VF vlog(VF x) {
+  const MF tiny = lt(x, sf(0x1p-126f));  // subnormals: scale into the normal range first
+  const VF xs = select(tiny, x * sf(0x1p24f), x);
+  VF m, e;
+  frexp12(xs, m, e);
+  e = select(tiny, e - sf(24.0f), e);
+  const MF big = gt(m, sf(1.41421356f));
+  m = select(big, m * sf(0.5f), m);
+  e = select(big, e + sf(1.0f), e);
+  const VF f = m - sf(1.0f);  // exact
+  const VF s = div_pos(f, sf(2.0f) + f);
+  const VF z = s * s;
+  static constexpr float c[] = {2.0f / 3, 2.0f / 5, 2.0f / 7, 2.0f / 9};
+  const VF R = z * hornerf(z, c);
+  const VF hfsq = sf(0.5f) * f * f;
+  // ln2 = hi + lo with hi's 15 bits making e * hi exact for every float exponent.
+  const VF lo = fma(s, hfsq + R, e * sf(1.42860677e-6f));
+  VF r = fma(e, sf(0.693145751953125f), f - (hfsq - lo));
+  r = select(eq(x, sf(INFINITY)), x, r);
+  r = select(eq(x, sf(0.0f)), sf(-INFINITY), r);
+  r = select(lt(x, sf(0.0f)) | isnan(x), sf(NAN), r);
+  return r;
+}
+
+// log(1 + v) for v >= 0 (or NaN): log(u) v / (u - 1) cancels the rounding of u = 1 + v.
+ADJ_I VF vlog1p_pos(VF v) {
+  const VF u = sf(1.0f) + v;
+  const VF um1 = u - sf(1.0f);
+  const MF exact = eq(um1, sf(0.0f));
+  const VF r = vlog(u) * div_pos(v, select(exact, sf(1.0f), um1));
+  return select(exact, v, r);
+}
+
+ADJ_I VF vsoftplus(VF x) {
+  const VF e = vexp(-vabs(x));
+  const VF pos = select(gt(x, sf(0.0f)), x, sf(0.0f));
+  return pos + vlog1p_pos(e);
+}
+
+// pi/2 = P1 + P2 + P3 + O(2^-76) in floats.
+constexpr float kPio2f_1 = 0x1.921fb6p+0f, kPio2f_2 = -0x1.777a5cp-25f, kPio2f_3 = -0x1.ee59dap-50f;
+constexpr float kSinCosFloatLimit = 1e5f;
+
+// sin (Shift 0) or cos (Shift 1) in float for |x| <= 1e5: Cody-Waite with three float parts of pi/2
+// (r1 = x - k P1 is exact inside the FMA; k <= 63662 keeps the missing 2^-76 part below 2^-60), Taylor
+// through r^9 for sin and r^10 for cos (truncation below 3e-9). A vector holding a larger |x|, Inf or
+// NaN is evaluated in double instead (exact reduction there).
+template <int Shift> ADJ_I VF sincosf_impl(VF x) {
+  if (any(~le(vabs(x), sf(kSinCosFloatLimit))))
+    return via_f64(x, [](VD v) { return Shift == 0 ? vsin(v) : vcos(v); });
+  const VF k = round_nearest(x * sf(0x1.45f306p-1f));
+  VF r = fnma(k, sf(kPio2f_1), x);
+  r = fnma(k, sf(kPio2f_2), r);
+  r = fnma(k, sf(kPio2f_3), r);
+  const VF z = r * r;
+  static constexpr float sc[] = {-1.0f / 6, 1.0f / 120, -1.0f / 5040, 1.0f / 362880};
+  static constexpr float cc[] = {-1.0f / 2, 1.0f / 24, -1.0f / 720, 1.0f / 40320, -1.0f / 3628800};
+  const VF s = fma(r * z, hornerf(z, sc), r);
+  const VF c = fma(z, hornerf(z, cc), sf(1.0f));
+  // q = (k + Shift) mod 4, exact in float for |k| < 2^22.
+  const VF ks = k + sf(static_cast<float>(Shift));
+  const VF q = ks - sf(4.0f) * vfloor(ks * sf(0.25f));
+  const MF odd = eq(q - sf(2.0f) * vfloor(q * sf(0.5f)), sf(1.0f));
+  VF res = select(odd, c, s);
+  res = select(ge(q, sf(2.0f)), -res, res);
+  if (Shift == 0) res = select(lt(vabs(x), sf(0x1p-12f)), x, res);  // sin(+-0) = +-0, tiny x exact
+  return res;
+}
+ADJ_I VF vsin(VF x) { return sincosf_impl<0>(x); }
+ADJ_I VF vcos(VF x) { return sincosf_impl<1>(x); }
 
 }  // namespace ADJ_ISA_NS
 }  // namespace adj

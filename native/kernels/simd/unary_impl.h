@@ -27,13 +27,16 @@ template <int OP> ADJ_I VD fwd(VD x) {
   else if constexpr (OP == ADJ_UNARY_SIGMOID) return vsigmoid(x);
   else return vsoftplus(x);
 }
-// Float lanes: exp, tanh and sigmoid in float arithmetic (math.h); the others via double.
+// Float lanes: every transcendental in float arithmetic (math.h).
 template <int OP> ADJ_I VF fwd(VF x) {
   if constexpr (kFloatNative<OP>) return fwd_native<OP>(x);
   else if constexpr (OP == ADJ_UNARY_EXP) return vexp(x);
+  else if constexpr (OP == ADJ_UNARY_LOG) return vlog(x);
+  else if constexpr (OP == ADJ_UNARY_SIN) return vsin(x);
+  else if constexpr (OP == ADJ_UNARY_COS) return vcos(x);
   else if constexpr (OP == ADJ_UNARY_TANH) return vtanh(x);
   else if constexpr (OP == ADJ_UNARY_SIGMOID) return vsigmoid(x);
-  else return via_f64(x, [](VD v) { return fwd<OP>(v); });
+  else return vsoftplus(x);
 }
 
 template <int OP> constexpr bool kBwdNeedsF64 =
@@ -66,28 +69,23 @@ template <int OP> ADJ_I VD bwd(VD x, VD y, VD gy) {
 }
 template <int OP> ADJ_I VF bwd(VF x, VF y, VF gy) {
   if constexpr (OP == ADJ_UNARY_SOFTPLUS) return select(isnan(x), x, gy * vsigmoid(x));
-  else if constexpr (kBwdNeedsF64<OP>) return via_f64(x, gy, [](VD a, VD g) { return bwd_f64<OP>(a, g); });
+  else if constexpr (OP == ADJ_UNARY_SIN) return gy * vcos(x);
+  else if constexpr (OP == ADJ_UNARY_COS) return -gy * vsin(x);
   else return bwd_native<OP>(x, y, gy);
 }
 
 template <int OP, class T> void unary_fwd(int64_t n, const T* x, T* y) {
-  using V = vec_t<T>;
-  int64_t i = 0;
-  for (; i + V::N <= n; i += V::N) store(y + i, fwd<OP>(load(x + i)));
-  if (i < n) storen(y + i, fwd<OP>(loadn(x + i, n - i)), n - i);
+  map_out(n, y, [x](int64_t i, int64_t c) { return fwd<OP>(load_count(x + i, c)); });
 }
 
-// x / y are NULL when the op does not read them; gy stands in so that no NULL is dereferenced.
+// One pass over x, y, gy (fused: no temporaries). x / y are NULL when the op does not read them; gy
+// stands in so that no NULL is dereferenced.
 template <int OP, class T> void unary_bwd(int64_t n, const T* x, const T* y, const T* gy, T* gx) {
-  using V = vec_t<T>;
   const T* xs = x ? x : gy;
   const T* ys = y ? y : gy;
-  int64_t i = 0;
-  for (; i + V::N <= n; i += V::N) store(gx + i, bwd<OP>(load(xs + i), load(ys + i), load(gy + i)));
-  if (i < n) {
-    const int64_t r = n - i;
-    storen(gx + i, bwd<OP>(loadn(xs + i, r), loadn(ys + i, r), loadn(gy + i, r)), r);
-  }
+  map_out(n, gx, [xs, ys, gy](int64_t i, int64_t c) {
+    return bwd<OP>(load_count(xs + i, c), load_count(ys + i, c), load_count(gy + i, c));
+  });
 }
 
 }  // namespace ADJ_ISA_NS

@@ -42,6 +42,10 @@ ADJ_I VD loadn(const double* p, int64_t n, double fill) {
   const __m256i m = tail_mask64(n);
   return {_mm256_blendv_pd(_mm256_set1_pd(fill), _mm256_maskload_pd(p, m), _mm256_castsi256_pd(m))};
 }
+// Non-temporal stores (p 32-byte aligned); stream_fence orders them before the kernel returns.
+ADJ_I void stream(float* p, VF x) { _mm256_stream_ps(p, x.v); }
+ADJ_I void stream(double* p, VD x) { _mm256_stream_pd(p, x.v); }
+ADJ_I void stream_fence() { _mm_sfence(); }
 ADJ_I void storen(float* p, VF x, int64_t n) { _mm256_maskstore_ps(p, tail_mask32(n), x.v); }
 ADJ_I void storen(double* p, VD x, int64_t n) { _mm256_maskstore_pd(p, tail_mask64(n), x.v); }
 
@@ -162,6 +166,13 @@ ADJ_I void frexp12(VD x, VD& m, VD& e) {
   // biased exponent placed in the mantissa of 2^52, then the bias and 2^52 are subtracted exactly
   const __m256i eb = _mm256_or_si256(_mm256_srli_epi64(bits, 52), _mm256_set1_epi64x(0x4330000000000000LL));
   e.v = _mm256_sub_pd(_mm256_castsi256_pd(eb), _mm256_set1_pd(4503599627370496.0 + 1023.0));
+}
+// Float lanes, same contract (finite normal x > 0).
+ADJ_I void frexp12(VF x, VF& m, VF& e) {
+  const __m256i bits = _mm256_castps_si256(x.v);
+  m.v = _mm256_castsi256_ps(_mm256_or_si256(_mm256_and_si256(bits, _mm256_set1_epi32(0x007FFFFF)),
+                                            _mm256_set1_epi32(0x3F800000)));
+  e.v = _mm256_sub_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(bits, 23)), _mm256_set1_ps(127.0f));
 }
 
 template <class T> struct VecOf;

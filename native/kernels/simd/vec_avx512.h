@@ -31,6 +31,10 @@ ADJ_I VF loadn(const float* p, int64_t n) { return {_mm512_maskz_loadu_ps(tail16
 ADJ_I VD loadn(const double* p, int64_t n) { return {_mm512_maskz_loadu_pd(tail8(n), p)}; }
 ADJ_I VF loadn(const float* p, int64_t n, float fill) { return {_mm512_mask_loadu_ps(_mm512_set1_ps(fill), tail16(n), p)}; }
 ADJ_I VD loadn(const double* p, int64_t n, double fill) { return {_mm512_mask_loadu_pd(_mm512_set1_pd(fill), tail8(n), p)}; }
+// Non-temporal stores (p 64-byte aligned); stream_fence orders them before the kernel returns.
+ADJ_I void stream(float* p, VF x) { _mm512_stream_ps(p, x.v); }
+ADJ_I void stream(double* p, VD x) { _mm512_stream_pd(p, x.v); }
+ADJ_I void stream_fence() { _mm_sfence(); }
 ADJ_I void storen(float* p, VF x, int64_t n) { _mm512_mask_storeu_ps(p, tail16(n), x.v); }
 ADJ_I void storen(double* p, VD x, int64_t n) { _mm512_mask_storeu_pd(p, tail8(n), x.v); }
 
@@ -67,6 +71,7 @@ ADJ_I VD min_raw(VD a, VD b) { return {_mm512_min_pd(a.v, b.v)}; }
 ADJ_I VD round_nearest(VD a) { return {_mm512_roundscale_pd(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)}; }
 ADJ_I VD vfloor(VD a) { return {_mm512_roundscale_pd(a.v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)}; }
 ADJ_I VF round_nearest(VF a) { return {_mm512_roundscale_ps(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)}; }
+ADJ_I VF vfloor(VF a) { return {_mm512_roundscale_ps(a.v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)}; }
 ADJ_I VF copysign(VF mag, VF sgn) {
   const __m512 s = _mm512_set1_ps(-0.0f);
   return {_mm512_or_ps(_mm512_andnot_ps(s, mag.v), _mm512_and_ps(s, sgn.v))};
@@ -121,6 +126,10 @@ ADJ_I VF ldexp_k(VF x, VF k) { return {_mm512_scalef_ps(x.v, k.v)}; }
 ADJ_I void frexp12(VD x, VD& m, VD& e) {
   m.v = _mm512_getmant_pd(x.v, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_zero);
   e.v = _mm512_getexp_pd(x.v);
+}
+ADJ_I void frexp12(VF x, VF& m, VF& e) {
+  m.v = _mm512_getmant_ps(x.v, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_zero);
+  e.v = _mm512_getexp_ps(x.v);
 }
 
 template <class T> struct VecOf;
