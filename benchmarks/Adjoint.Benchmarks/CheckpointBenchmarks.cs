@@ -30,19 +30,22 @@ public class CheckpointBenchmarks
     [Benchmark]
     public float ForwardBackward() => _chain.Step(Parse(Policy, _chain));
 
-    internal static CheckpointPolicy Parse(string name, Chain chain) => name switch
+    /// <summary>None, SqrtN, EveryK(k), Binomial(s), Budget(p%) (p % of the plain saved bytes), SelectiveOps(op,op).</summary>
+    internal static CheckpointPolicy Parse(string name, Chain chain)
     {
-        "None" => CheckpointPolicy.None,
-        "SqrtN" => CheckpointPolicy.SqrtN,
-        "EveryK(5)" => CheckpointPolicy.EveryK(5),
-        "EveryK(20)" => CheckpointPolicy.EveryK(20),
-        "Binomial(10)" => CheckpointPolicy.Binomial(10),
-        "Binomial(4)" => CheckpointPolicy.Binomial(4),
-        "Budget(20%)" => CheckpointPolicy.MemoryBudget(chain.PlainBytes / 5),
-        "Budget(5%)" => CheckpointPolicy.MemoryBudget(chain.PlainBytes / 20),
-        "SelectiveOps(Tanh)" => CheckpointPolicy.SelectiveOps("Tanh"),
-        _ => throw new ArgumentException(name),
-    };
+        var m = System.Text.RegularExpressions.Regex.Match(name, @"^(\w+)(?:\((.*)\))?$");
+        string arg = m.Groups[2].Value;
+        return m.Groups[1].Value switch
+        {
+            "None" => CheckpointPolicy.None,
+            "SqrtN" => CheckpointPolicy.SqrtN,
+            "EveryK" => CheckpointPolicy.EveryK(int.Parse(arg, CultureInfo.InvariantCulture)),
+            "Binomial" => CheckpointPolicy.Binomial(int.Parse(arg, CultureInfo.InvariantCulture)),
+            "Budget" => CheckpointPolicy.MemoryBudget(chain.PlainBytes * int.Parse(arg.TrimEnd('%'), CultureInfo.InvariantCulture) / 100),
+            "SelectiveOps" => CheckpointPolicy.SelectiveOps(arg.Split(',')),
+            _ => throw new ArgumentException($"unknown policy {name}"),
+        };
+    }
 
     internal sealed class Chain
     {
@@ -74,6 +77,13 @@ public class CheckpointBenchmarks
             var loss = (y * y).Sum();
             loss.Backward();
             return loss.Item<float>();
+        }
+
+        /// <summary>The plain forward pass and loss with the graph recorded, dropped without backward.</summary>
+        public float Forward()
+        {
+            var y = Checkpoint.Sequential(_layers, _x, CheckpointPolicy.None);
+            return (y * y).Sum().Item<float>();
         }
 
         /// <summary>Peak saved bytes and recomputed steps of one step, measured.</summary>

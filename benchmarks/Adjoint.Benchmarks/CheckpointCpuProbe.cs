@@ -17,20 +17,26 @@ public static class CheckpointCpuProbe
 
     public static void Run(int rounds, string[]? only)
     {
+        // "Forward" (plain forward pass and loss with the graph recorded, no backward) is timed as a case of its own:
+        // a recomputed layer costs about one forward layer, so 1 + recomputed·F/(L·T) is what theory allows.
         var names = only is { Length: > 0 } ? ["None", .. only.Where(n => n != "None")] : AllPolicies;
+        names = [.. names, "NoGradForward", "Forward"];
         var chain = new CheckpointBenchmarks.Chain();
-        var policies = names.Select(n => CheckpointBenchmarks.Parse(n, chain)).ToArray();
+        var policies = names.Select(n => n is "Forward" or "NoGradForward" ? CheckpointPolicy.None : CheckpointBenchmarks.Parse(n, chain)).ToArray();
+        int forward = names.Length - 1;
         const int steps = 3; // per sample: CPU time is read in clock ticks
         var cpu = names.Select(_ => new List<double>()).ToArray();
         var wall = names.Select(_ => new List<double>()).ToArray();
         var cpuRatio = names.Select(_ => new List<double>()).ToArray();
         var wallRatio = names.Select(_ => new List<double>()).ToArray();
-        var bytes = new (long Peak, long Recomputed)[names.Length];
-        for (int p = 0; p < names.Length; p++)
+        var bytes = new (long Peak, long Recomputed, long Managed)[names.Length];
+        for (int p = 0; p < forward - 1; p++)
         {
+            chain.Step(policies[p]); // warm (profiling, planning caches)
             using var graph = MemoryStats.Track();
+            long m0 = GC.GetAllocatedBytesForCurrentThread();
             chain.Step(policies[p]);
-            bytes[p] = (graph.PeakSavedBytes, graph.RecomputedSteps);
+            bytes[p] = (graph.PeakSavedBytes, graph.RecomputedSteps, GC.GetAllocatedBytesForCurrentThread() - m0);
         }
         string load0 = File.ReadAllText("/proc/loadavg").Trim();
         var proc = Process.GetCurrentProcess();
@@ -43,7 +49,10 @@ public static class CheckpointCpuProbe
                 proc.Refresh();
                 var c0 = proc.TotalProcessorTime;
                 long w0 = Stopwatch.GetTimestamp();
-                for (int k = 0; k < steps; k++) chain.Step(policies[p]);
+                for (int k = 0; k < steps; k++)
+                    if (p == forward) chain.Forward();
+                    else if (p == forward - 1) { using (Autograd.NoGrad()) chain.Forward(); }
+                    else chain.Step(policies[p]);
                 proc.Refresh();
                 if (r == 0) continue; // warm-up round
                 cpu[p].Add((proc.TotalProcessorTime - c0).TotalMilliseconds / steps);
@@ -55,13 +64,15 @@ public static class CheckpointCpuProbe
         string load1 = File.ReadAllText("/proc/loadavg").Trim();
         static double Median(List<double> v) { var s = v.Order().ToList(); return s[s.Count / 2]; }
         var c = CultureInfo.InvariantCulture;
-        Console.WriteLine(string.Create(c, $"checkpoint chain L={CheckpointBenchmarks.Layers} width={CheckpointBenchmarks.Width} batch={CheckpointBenchmarks.Batch} float32, {rounds} interleaved rounds of {steps} steps, medians per step"));
+        Console.WriteLine(string.Create(c, $"checkpoint chain L={CheckpointBenchmarks.Layers} width={CheckpointBenchmarks.Width} batch={CheckpointBenchmarks.Batch} float32, native threads {Adjoint.Backends.NativeBackend.NumThreads}, {rounds} interleaved rounds of {steps} steps, medians per step"));
         Console.WriteLine($"load average before: {load0}");
         Console.WriteLine($"load average after:  {load1}");
-        Console.WriteLine("| policy | CPU ms | CPU ratio | wall ms | wall ratio | peak saved bytes | % of plain | recomputed layers |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
-        for (int p = 0; p < names.Length; p++)
+        double f = Median(cpuRatio[forward]);
+        Console.WriteLine(string.Create(c, $"plain forward (graph recorded, no backward) = {f:F3} of a plain step (CPU), without the graph {Median(cpuRatio[forward - 1]):F3}; theory = 1 + recomputed/{CheckpointBenchmarks.Layers} × {f:F3}"));
+        Console.WriteLine("| policy | CPU ms | CPU ratio | theory | wall ms | wall ratio | peak saved bytes | % of plain | recomputed layers | managed KiB allocated |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        for (int p = 0; p < forward - 1; p++)
             Console.WriteLine(string.Create(c,
-                $"| {names[p]} | {Median(cpu[p]):F1} | {Median(cpuRatio[p]):F3}× | {Median(wall[p]):F1} | {Median(wallRatio[p]):F3}× | {bytes[p].Peak:N0} | {100.0 * bytes[p].Peak / bytes[0].Peak:F1} | {bytes[p].Recomputed} |"));
+                $"| {names[p]} | {Median(cpu[p]):F1} | {Median(cpuRatio[p]):F3}× | {1 + bytes[p].Recomputed * f / CheckpointBenchmarks.Layers:F3}× | {Median(wall[p]):F1} | {Median(wallRatio[p]):F3}× | {bytes[p].Peak:N0} | {100.0 * bytes[p].Peak / bytes[0].Peak:F1} | {bytes[p].Recomputed} | {bytes[p].Managed / 1024} |"));
     }
 }
