@@ -93,7 +93,44 @@ template <class T> void gemm_edges() {
   adj_set_num_threads(saved);
 }
 
+// The unpacked paths: row groups (B not transposed, up to 4 MR rows: every group size 1-12 and the even
+// split of 13-48 rows, column counts around the 2- and 4-vector strips, A plain and transposed) and dot
+// tiles (A plain, B transposed: narrow n, every column tail 1-3 of the 4-wide tiles, k around the
+// vector width), on 1, 2 and 3 threads (rows split by row blocks, row groups by column ranges).
+template <class T> void gemm_unpacked_paths() {
+  std::mt19937_64 rng(11);
+  const int32_t saved = adj_get_num_threads();
+  for (int threads : {1, 2, 3}) {
+    adj_set_num_threads(threads);
+    for (const adj::KernelTable* tier : runnable_tiers()) {
+      const auto& k = adj::typed<T>(*tier);
+      SCOPED_TRACE(std::string(k.gemm_name) + " threads=" + std::to_string(threads));
+      for (int64_t m = 1; m <= 49; ++m) {
+        const int64_t ns[] = {1, 15, 33, 64, 65, 130, 1030};
+        const int64_t ks[] = {1, 7, 300};
+        const int64_t n = ns[m % 7], kk = ks[(m / 7) % 3];
+        const T beta = m % 3 == 0 ? T(-0.5) : T(0);
+        residual_case<T>(k, rng, (m & 1) != 0, false, m, n, kk, T(1.5), beta, beta == T(0) && m % 4 == 1);
+      }
+      for (int64_t n = 1; n <= 17; ++n) {
+        const int64_t ms[] = {1, 3, 4, 5, 8, 9, 17, 100};
+        const int64_t ks[] = {1, 15, 16, 17, 31, 33, 1000};
+        const int64_t m = ms[n % 8], kk = ks[n % 7];
+        const T beta = n % 2 ? T(0.25) : T(0);
+        residual_case<T>(k, rng, false, true, m, n, kk, T(-1), beta, beta == T(0) && n % 4 == 0);
+        residual_case<T>(k, rng, false, true, 300, n, 70, T(1), T(0), false);
+      }
+      residual_case<T>(k, rng, false, true, 3, 700, 257, T(1), T(1), false);   // few rows, dot tiles
+      residual_case<T>(k, rng, true, true, 4, 50, 60, T(2), T(0), true);       // both transposed, few rows
+    }
+  }
+  adj_set_num_threads(saved);
+}
+
 }  // namespace
+
+TEST(Gemm, f32_unpacked_paths_all_tiers_and_threads) { gemm_unpacked_paths<float>(); }
+TEST(Gemm, f64_unpacked_paths_all_tiers_and_threads) { gemm_unpacked_paths<double>(); }
 
 TEST(Gemm, f32_edges_all_tiers_and_threads) { gemm_edges<float>(); }
 TEST(Gemm, f64_edges_all_tiers_and_threads) { gemm_edges<double>(); }

@@ -17,6 +17,9 @@
 namespace adj {
 namespace ADJ_ISA_NS {
 
+// Polling another thread of the pool (x86 only: this header is compiled for the AVX2 and AVX-512 tiers).
+ADJ_I void spin_pause() { _mm_pause(); }
+
 #if defined(__AVX512F__)
 // r[0..15] = rows of a 16 x 16 float block; on return r[j] holds column j. Four shuffle stages of 16
 // one-cycle shuffles: about 0.25 cycles per element, against 1-2 for a scalar gather/scatter copy.
@@ -162,17 +165,33 @@ template <class T, int MR, int NV> struct Gemm {
           }
         }
       } else {
-        for (int64_t p = 0; p < kc; ++p) {
-          const T* src = a + (p0 + p) * lda + i0 + ip;
-          T* d = dst + p * MR;
-          if (rows == MR) {
-            for (int64_t i = 0; i < MR; ++i) d[i] = src[i];
-          } else {
-            for (int64_t i = 0; i < MR; ++i) d[i] = i < rows ? src[i] : T(0);
-          }
-        }
+        pack_a_t(a, lda, i0 + ip, p0, mc - ip, kc, dst);
+        return;
       }
       dst += MR * kc;
+    }
+  }
+
+  // pack_a for a transposed A (op(A)[i, p] = a[p * lda + i]): every row p of the stored matrix is read
+  // once, front to back, and cut into the MR-wide rows of the panels. Walking one panel down kc rows
+  // instead would touch a new page every row (lda apart), which the hardware prefetchers do not follow.
+  static void pack_a_t(const T* a, int64_t lda, int64_t i0, int64_t p0, int64_t mc, int64_t kc, T* dst) {
+    const int64_t panels = (mc + MR - 1) / MR;
+    for (int64_t p = 0; p < kc; ++p) {
+      const T* src = a + (p0 + p) * lda + i0;
+      T* d = dst + p * MR;
+      for (int64_t ip = 0; ip < panels; ++ip, src += MR, d += MR * kc) {
+        const int64_t rows = mc - ip * MR;
+#pragma GCC unroll 4
+        for (int v = 0; v * V::N < MR; ++v) {
+          const int64_t lanes = MR - v * V::N < V::N ? MR - v * V::N : V::N;  // of the panel row
+          const int64_t have = rows - v * V::N;                             // of them in A
+          const V x = have >= lanes ? (lanes == V::N ? load(src + v * V::N) : loadn(src + v * V::N, lanes))
+                                    : (have > 0 ? loadn(src + v * V::N, have) : vset1(T(), 0));
+          if (lanes == V::N) store(d + v * V::N, x);
+          else storen(d + v * V::N, x, lanes);
+        }
+      }
     }
   }
 
@@ -187,6 +206,11 @@ template <class T, int MR, int NV> struct Gemm {
         for (int64_t p = 0; p < kc; ++p) {
           const T* src = b + (p0 + p) * ldb + j0 + jp;
           T* d = panel + p * NR;
+          // Every row is a new page for the panel walk; ask for the rows a few steps ahead.
+          if (p + 8 < kc) {
+            __builtin_prefetch(src + 8 * ldb, 0, 3);
+            __builtin_prefetch(src + 8 * ldb + NR - 1, 0, 3);
+          }
           if (cols == NR) {
 #pragma GCC unroll 4
             for (int v = 0; v < NV; ++v) store(d + v * V::N, load(src + v * V::N));
@@ -222,66 +246,272 @@ template <class T, int MR, int NV> struct Gemm {
     }
   }
 
-  // Tiny products cannot pay for packing: rows of C are built directly, up to 4 vectors of a row at a
-  // time accumulated in registers over all of k (B rows), or as dot products (transposed B).
-  static void direct(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
-                     const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
-    constexpr int W = 4 * V::N;
+  // ---- Unpacked paths: products where packing cannot pay for itself (few rows of C, few columns with a
+  // transposed B, or tiny). Nothing is copied; each kernel reads A and B where they lie.
+
+#if defined(__AVX512F__)
+  static constexpr int kRegs = 32;
+#else
+  static constexpr int kRegs = 16;
+#endif
+  // Row groups (B not transposed): R rows x DV vectors of C in registers over all of k; every B row
+  // segment loaded is used by all R rows, so B is read once per R rows instead of once per row.
+  // R x DV accumulators + DV B vectors + 1 broadcast fit the registers: on AVX-512 up to 6 rows x 4
+  // vectors or 12 x 2, on AVX2 up to 6 x 2.
+  static constexpr int RMAX = kRegs == 32 ? 12 : 6;
+
+  // C[i0 .. i0+R, j0 .. j1) for B not transposed, with op(A)[i0 + i, p] = a0[p * ap + i]: the R values
+  // of one k step lie side by side (a transposed A as stored, or a row group packed by rows_range).
+  // A plain A is read in place too for up to 6 rows (as = lda: one pointer register per row).
+  template <int R, int DV>
+  static void rows_kernel(int64_t k, T alpha, const T* a0, int64_t ap, int64_t as, int64_t i0, const T* b,
+                          int64_t ldb, int64_t j0, int64_t j1, T beta, T* c, int64_t ldc) {
+    constexpr int W = DV * V::N;
     const V va = vset1(T(), alpha), vb = vset1(T(), beta);
-    for (int64_t i = 0; i < m; ++i) {
-      T* ci = c + i * ldc;
-      if (!tb) {
-        for (int64_t j0 = 0; j0 < n; j0 += W) {
-          const int w = static_cast<int>(n - j0 < W ? n - j0 : W);
-          V acc[4];
+    for (int64_t jb = j0; jb < j1; jb += W) {
+      const int w = static_cast<int>(j1 - jb < W ? j1 - jb : W);
+      V acc[R][DV];
+#pragma GCC unroll 16
+      for (int i = 0; i < R; ++i)
 #pragma GCC unroll 4
-          for (int v = 0; v < 4; ++v) acc[v] = vset1(T(), 0);
-          if (w == W) {
-            for (int64_t p = 0; p < k; ++p) {
-              const V av = vset1(T(), ta ? a[p * lda + i] : a[i * lda + p]);
-              const T* bp = b + p * ldb + j0;
+        for (int v = 0; v < DV; ++v) acc[i][v] = vset1(T(), 0);
+      const T* bp = b + jb;
+      const T* apk = a0;
+      if (w == W) {
+        for (int64_t p = 0; p < k; ++p, bp += ldb, apk += ap) {
+          // B rows are ldb apart: a new page per row for long rows, which the hardware prefetchers
+          // do not follow; ask for the row eight steps ahead (harmless past the end: a hint only).
 #pragma GCC unroll 4
-              for (int v = 0; v < 4; ++v) acc[v] = fma(av, load(bp + v * V::N), acc[v]);
-            }
-          } else {
-            for (int64_t p = 0; p < k; ++p) {
-              const V av = vset1(T(), ta ? a[p * lda + i] : a[i * lda + p]);
-              const T* bp = b + p * ldb + j0;
+          for (int v = 0; v < DV; ++v) __builtin_prefetch(bp + 8 * ldb + v * V::N, 0, 3);
+          V bv[DV];
 #pragma GCC unroll 4
-              for (int v = 0; v < 4; ++v) {
-                const int cnt = w - v * V::N;
-                if (cnt >= V::N) acc[v] = fma(av, load(bp + v * V::N), acc[v]);
-                else if (cnt > 0) acc[v] = fma(av, loadn(bp + v * V::N, cnt), acc[v]);
-              }
-            }
-          }
+          for (int v = 0; v < DV; ++v) bv[v] = load(bp + v * V::N);
+#pragma GCC unroll 16
+          for (int i = 0; i < R; ++i) {
+            const V av = vset1(T(), apk[i * as]);
 #pragma GCC unroll 4
-          for (int v = 0; v < 4; ++v) {
-            const int cnt = w - v * V::N;
-            if (cnt <= 0) break;
-            T* cp = ci + j0 + v * V::N;
-            const V r = acc[v] * va;
-            if (cnt >= V::N) store(cp, beta == T(0) ? r : fma(vb, load(cp), r));
-            else storen(cp, beta == T(0) ? r : fma(vb, loadn(cp, cnt), r), cnt);
+            for (int v = 0; v < DV; ++v) acc[i][v] = fma(av, bv[v], acc[i][v]);
           }
         }
       } else {
-        for (int64_t j = 0; j < n; ++j) {
-          const T* bj = b + j * ldb;
-          T sum = 0;
-          if (!ta) {
-            const T* ai = a + i * lda;
-            V acc = vset1(T(), 0);
-            int64_t p = 0;
-            for (; p + V::N <= k; p += V::N) acc = fma(load(ai + p), load(bj + p), acc);
-            if (p < k) acc = fma(loadn(ai + p, k - p), loadn(bj + p, k - p), acc);
-            sum = hsum(acc);
-          } else {
-            for (int64_t p = 0; p < k; ++p) sum += a[p * lda + i] * bj[p];
+        for (int64_t p = 0; p < k; ++p, bp += ldb, apk += ap) {
+          V bv[DV];
+#pragma GCC unroll 4
+          for (int v = 0; v < DV; ++v) {
+            const int cnt = w - v * V::N;
+            bv[v] = cnt >= V::N ? load(bp + v * V::N) : cnt > 0 ? loadn(bp + v * V::N, cnt) : vset1(T(), 0);
           }
-          ci[j] = beta == T(0) ? alpha * sum : alpha * sum + beta * ci[j];
+#pragma GCC unroll 16
+          for (int i = 0; i < R; ++i) {
+            const V av = vset1(T(), apk[i * as]);
+#pragma GCC unroll 4
+            for (int v = 0; v < DV; ++v) acc[i][v] = fma(av, bv[v], acc[i][v]);
+          }
         }
       }
+#pragma GCC unroll 16
+      for (int i = 0; i < R; ++i)
+#pragma GCC unroll 4
+        for (int v = 0; v < DV; ++v) {
+          const int cnt = w - v * V::N;
+          if (cnt <= 0) break;
+          T* cp = c + (i0 + i) * ldc + jb + v * V::N;
+          const V r = acc[i][v] * va;
+          if (cnt >= V::N) store(cp, beta == T(0) ? r : fma(vb, load(cp), r));
+          else storen(cp, beta == T(0) ? r : fma(vb, loadn(cp, cnt), r), cnt);
+        }
+    }
+  }
+
+  // Rows [i0, i1) x columns [j0, j1) of C for B not transposed, in groups of at most RMAX rows.
+  static void rows_range(bool ta, int64_t k, T alpha, const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c,
+                         int64_t ldc, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+    for (int64_t i = i0; i < i1;) {
+      const int64_t left = i1 - i;
+      // Even groups: 13 rows as 7 + 6, not 12 + 1 (a single row uses 1/R of the B traffic it pays for).
+      const int64_t groups = (left + RMAX - 1) / RMAX;
+      const int r = static_cast<int>((left + groups - 1) / groups);
+      // More than 6 rows of a plain A would take more pointer registers than there are: they are
+      // interleaved into a small [k][r] buffer first (r*k copies against r*k*n FMAs), so the r values
+      // of a k step lie side by side, as they do in a transposed A.
+      const T* a0 = ta ? a + i : a + i * lda;
+      int64_t ap = ta ? lda : 1, as = ta ? 1 : lda;
+      if (!ta && r > 6) {
+        T* buf = static_cast<T*>(thread_scratch(2, static_cast<size_t>(k * r) * sizeof(T)));
+        if (buf) {
+          for (int64_t q = 0; q < r; ++q) {
+            const T* src = a + (i + q) * lda;
+            for (int64_t p = 0; p < k; ++p) buf[p * r + q] = src[p];
+          }
+          a0 = buf;
+          ap = r;
+          as = 1;
+        } else {  // no memory: at most 6 rows at a time, read in place
+          const int r6 = r < 6 ? r : 6;
+          if (r6 == 6) rows_kernel<6, kRegs == 32 ? 4 : 2>(k, alpha, a0, 1, lda, i, b, ldb, j0, j1, beta, c, ldc);
+          else rows_kernel<1, kRegs == 32 ? 4 : 2>(k, alpha, a0, 1, lda, i, b, ldb, j0, j1, beta, c, ldc);
+          i += r6 == 6 ? 6 : 1;
+          continue;
+        }
+      }
+#define ADJ_ROWS(R, D) rows_kernel<R, D>(k, alpha, a0, ap, as, i, b, ldb, j0, j1, beta, c, ldc); break
+      switch (r) {
+#if defined(__AVX512F__)
+        case 1: ADJ_ROWS(1, 4);
+        case 2: ADJ_ROWS(2, 4);
+        case 3: ADJ_ROWS(3, 4);
+        case 4: ADJ_ROWS(4, 4);
+        case 5: ADJ_ROWS(5, 4);
+        case 6: ADJ_ROWS(6, 4);
+        case 7: ADJ_ROWS(7, 2);
+        case 8: ADJ_ROWS(8, 2);
+        case 9: ADJ_ROWS(9, 2);
+        case 10: ADJ_ROWS(10, 2);
+        case 11: ADJ_ROWS(11, 2);
+        default: ADJ_ROWS(12, 2);
+#else
+        case 1: ADJ_ROWS(1, 2);
+        case 2: ADJ_ROWS(2, 2);
+        case 3: ADJ_ROWS(3, 2);
+        case 4: ADJ_ROWS(4, 2);
+        case 5: ADJ_ROWS(5, 2);
+        default: ADJ_ROWS(6, 2);
+#endif
+      }
+#undef ADJ_ROWS
+      i += r;
+    }
+  }
+
+  // Dot tiles (A not transposed, B transposed: both read along k): RA rows of A x RB rows of B, one
+  // vector accumulator per C element over k, reduced at the end. Rows past ra / rb repeat the last
+  // row (same addresses, results not stored), so edges need no second code path.
+  template <int RA, int RB>
+  static void dot_kernel(int64_t k, T alpha, const T* a, int64_t lda, int ra, const T* b, int64_t ldb, int rb, T beta,
+                         T* c, int64_t ldc) {
+    const T* ar[RA];
+    const T* br[RB];
+#pragma GCC unroll 8
+    for (int i = 0; i < RA; ++i) ar[i] = a + (i < ra ? i : ra - 1) * lda;
+#pragma GCC unroll 8
+    for (int j = 0; j < RB; ++j) br[j] = b + (j < rb ? j : rb - 1) * ldb;
+    V acc[RA][RB];
+#pragma GCC unroll 8
+    for (int i = 0; i < RA; ++i)
+#pragma GCC unroll 8
+      for (int j = 0; j < RB; ++j) acc[i][j] = vset1(T(), 0);
+    int64_t p = 0;
+    for (; p + V::N <= k; p += V::N) {
+      V bv[RB];
+#pragma GCC unroll 8
+      for (int j = 0; j < RB; ++j) bv[j] = load(br[j] + p);
+#pragma GCC unroll 8
+      for (int i = 0; i < RA; ++i) {
+        const V av = load(ar[i] + p);
+#pragma GCC unroll 8
+        for (int j = 0; j < RB; ++j) acc[i][j] = fma(av, bv[j], acc[i][j]);
+      }
+    }
+    if (p < k) {
+      const int64_t cnt = k - p;
+      V bv[RB];
+#pragma GCC unroll 8
+      for (int j = 0; j < RB; ++j) bv[j] = loadn(br[j] + p, cnt);
+#pragma GCC unroll 8
+      for (int i = 0; i < RA; ++i) {
+        const V av = loadn(ar[i] + p, cnt);
+#pragma GCC unroll 8
+        for (int j = 0; j < RB; ++j) acc[i][j] = fma(av, bv[j], acc[i][j]);
+      }
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < RA; ++i) {
+      if (i >= ra) break;
+#pragma GCC unroll 8
+      for (int j = 0; j < RB; ++j) {
+        if (j >= rb) break;
+        T* cp = c + i * ldc + j;
+        const T sum = hsum(acc[i][j]);
+        *cp = beta == T(0) ? alpha * sum : alpha * sum + beta * *cp;
+      }
+    }
+  }
+
+  // Tile shapes: about 16 accumulators (8 on 16-register AVX2), plus the RB B vectors and one A vector.
+  static constexpr int DRB = 4, DRA = kRegs == 32 ? 4 : 2;
+
+  // Rows [i0, i1) x columns [j0, j1) of C = A * B^T (A not transposed, B transposed).
+  static void dot_range(int64_t k, T alpha, const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c,
+                        int64_t ldc, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+    for (int64_t i = i0; i < i1; i += DRA) {
+      const int ra = static_cast<int>(i1 - i < DRA ? i1 - i : DRA);
+      int64_t j = j0;
+      for (; j + DRB <= j1; j += DRB)
+        dot_kernel<DRA, DRB>(k, alpha, a + i * lda, lda, ra, b + j * ldb, ldb, DRB, beta, c + i * ldc + j, ldc);
+      // Column tail: narrower tiles with more rows keep the accumulator count (and latency hiding) up.
+      if (j < j1) {
+        const int rb = static_cast<int>(j1 - j);
+        for (int64_t ii = i; ii < i + ra; ii += 2 * DRA) {
+          const int ra2 = static_cast<int>(i + ra - ii < 2 * DRA ? i + ra - ii : 2 * DRA);
+          if (rb == 1)
+            dot_kernel<2 * DRA, 1>(k, alpha, a + ii * lda, lda, ra2, b + j * ldb, ldb, 1, beta, c + ii * ldc + j, ldc);
+          else
+            dot_kernel<2 * DRA, 2>(k, alpha, a + ii * lda, lda, ra2, b + j * ldb, ldb, rb > 2 ? 2 : rb, beta,
+                                   c + ii * ldc + j, ldc);
+          if (rb == 3)
+            dot_kernel<2 * DRA, 1>(k, alpha, a + ii * lda, lda, ra2, b + (j + 2) * ldb, ldb, 1, beta,
+                                   c + ii * ldc + j + 2, ldc);
+        }
+      }
+    }
+  }
+
+  // Rows [i0, i1) x columns [j0, j1) of C without packing, any layout.
+  static void direct_range(bool ta, bool tb, int64_t k, T alpha, const T* a, int64_t lda, const T* b, int64_t ldb,
+                           T beta, T* c, int64_t ldc, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+    if (!tb) {
+      rows_range(ta, k, alpha, a, lda, b, ldb, beta, c, ldc, i0, i1, j0, j1);
+    } else if (!ta) {
+      dot_range(k, alpha, a, lda, b, ldb, beta, c, ldc, i0, i1, j0, j1);
+    } else {  // both transposed: only ever tiny here (run() packs larger ones)
+      for (int64_t i = i0; i < i1; ++i)
+        for (int64_t j = j0; j < j1; ++j) {
+          T sum = 0;
+          for (int64_t p = 0; p < k; ++p) sum += a[p * lda + i] * b[j * ldb + p];
+          T* cp = c + i * ldc + j;
+          *cp = beta == T(0) ? alpha * sum : alpha * sum + beta * *cp;
+        }
+    }
+  }
+
+  static void direct(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
+                     const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+    direct_range(ta, tb, k, alpha, a, lda, b, ldb, beta, c, ldc, 0, m, 0, n);
+  }
+
+  struct DirectJob {
+    bool ta, tb;
+    int64_t m, n, k, lda, ldb, ldc;
+    T alpha, beta;
+    const T* a;
+    const T* b;
+    T* c;
+    int64_t parts;
+    bool by_rows;  // split rows (dot tiles) or columns (row groups: every thread needs all of A's rows)
+  };
+
+  static void direct_task(void* p, int64_t t) {
+    const DirectJob& j = *static_cast<const DirectJob*>(p);
+    if (j.by_rows) {
+      const int64_t blocks = (j.m + DRA - 1) / DRA;
+      const int64_t i0 = blocks * t / j.parts * DRA, i1 = t + 1 == j.parts ? j.m : blocks * (t + 1) / j.parts * DRA;
+      if (i1 > i0) direct_range(j.ta, j.tb, j.k, j.alpha, j.a, j.lda, j.b, j.ldb, j.beta, j.c, j.ldc, i0, i1, 0, j.n);
+    } else {
+      // Column ranges in whole cache lines (64 bytes), so no two threads write the same line of C.
+      constexpr int64_t L = 64 / sizeof(T);
+      const int64_t lines = (j.n + L - 1) / L;
+      const int64_t c0 = lines * t / j.parts * L, c1 = t + 1 == j.parts ? j.n : lines * (t + 1) / j.parts * L;
+      if (c1 > c0) direct_range(j.ta, j.tb, j.k, j.alpha, j.a, j.lda, j.b, j.ldb, j.beta, j.c, j.ldc, 0, j.m, c0, c1);
     }
   }
 
@@ -294,16 +524,39 @@ template <class T, int MR, int NV> struct Gemm {
     const T* b;
     T* c;
     T* bpack;            // the shared packed B block
+    int* state;          // per B panel of the block: kFree, kPacking, kReady (Note [B packing on first use])
     int64_t jc, nc, pc, kc;
     T beta_k;
     int64_t tm, tn;      // task grid over the block: tm row ranges x tn column ranges
     int64_t mtiles, npanels;
   };
 
-  static void pack_b_task(void* p, int64_t t) {
-    const Job& j = *static_cast<const Job*>(p);
-    const int64_t parts = j.tm * j.tn;
-    pack_b(j.tb, j.b, j.ldb, j.pc, j.jc, j.kc, j.nc, j.npanels * t / parts, j.npanels * (t + 1) / parts, j.bpack);
+  // Note [B packing on first use]: a B panel is packed by the first thread that needs it, right before
+  // its first microkernels, instead of in a separate pass with a barrier before the compute. The copy
+  // then finds the panel hot in L1/L2 for those microkernels, the memory traffic of packing overlaps
+  // other work, and a block costs one pool round trip instead of two. Threads that share the panels
+  // (they split rows) start their first pass at different panels, claim a panel by CAS kFree ->
+  // kPacking, and publish it with a release store of kReady. A panel another thread is still packing is
+  // put off to the end of the pass, then waited for; that thread is running the copy (no task waits
+  // while holding a claim), so the wait is short and cannot deadlock, also when the pool runs the tasks
+  // one after another on one thread. GCC atomic builtins, not std::atomic: per-ISA files instantiate no
+  // library templates (native/README.md).
+  static constexpr int kFree = 0, kPacking = 1, kReady = 2;
+  static constexpr int64_t kMaxPanels = (NC + NR - 1) / NR;
+
+  // Makes panel q of the block ready, or returns false when another thread is packing it now.
+  static bool acquire_panel(const Job& j, int64_t q, bool wait) {
+    int* st = j.state + q;
+    if (__atomic_load_n(st, __ATOMIC_ACQUIRE) == kReady) return true;
+    int expected = kFree;
+    if (__atomic_compare_exchange_n(st, &expected, kPacking, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+      pack_b(j.tb, j.b, j.ldb, j.pc, j.jc, j.kc, j.nc, q, q + 1, j.bpack);
+      __atomic_store_n(st, kReady, __ATOMIC_RELEASE);
+      return true;
+    }
+    if (!wait) return __atomic_load_n(st, __ATOMIC_ACQUIRE) == kReady;
+    while (__atomic_load_n(st, __ATOMIC_ACQUIRE) != kReady) spin_pause();
+    return true;
   }
 
   // Rows [i0, i1) x B panels [q0, q1) of the block: pack A by MC rows into this thread's scratch and
@@ -324,10 +577,26 @@ template <class T, int MR, int NV> struct Gemm {
              j.tb ? j.b + c0 * j.ldb + j.pc : j.b + j.pc * j.ldb + c0, j.ldb, j.beta_k, j.c + i0 * j.ldc + c0, j.ldc);
       return;
     }
+    // The first pass starts at this thread's share of the panels (Note [B packing on first use]).
+    const int64_t span = q1 - q0, rot = j.tm > 1 ? span * bi / j.tm : 0;
+    int64_t later[kMaxPanels];
     for (int64_t ic = i0; ic < i1; ic += mc_even) {          // loop 3
       const int64_t mc = i1 - ic < mc_even ? i1 - ic : mc_even;
+      const bool first = ic == i0;
       pack_a(j.ta, j.a, j.lda, ic, j.pc, mc, j.kc, apack);
-      for (int64_t q = q0; q < q1; ++q) {                     // loop 2
+      int64_t nlater = 0;
+      for (int64_t s = 0; s < span + nlater; ++s) {           // loop 2
+        int64_t q;
+        if (s < span) {
+          q = q0 + (s + rot) % span;
+          if (first && !acquire_panel(j, q, false)) {
+            later[nlater++] = q;
+            continue;
+          }
+        } else {
+          q = later[s - span];
+          acquire_panel(j, q, true);
+        }
         const int64_t jr = q * NR;
         const int nr = static_cast<int>(j.nc - jr < NR ? j.nc - jr : NR);
         const T* bp = j.bpack + q * NR * j.kc;
@@ -342,15 +611,26 @@ template <class T, int MR, int NV> struct Gemm {
 
   static void run(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b,
                   int64_t ldb, T beta, T* c, int64_t ldc) {
-    // Tiny products cannot pay for packing, and a sliver of rows would mostly compute padding.
-    if (m * n * k <= 24 * 24 * 24 || m < MR / 2) {
-      direct(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    // A thread is worth waking for about 2 MFLOP (10-20 us of work here); below that, one thread.
+    const int64_t by_work = (m * n * k) / (1 << 20);
+    // Unpacked: tiny products; few rows with B not transposed (each B element would be used by at most
+    // 4 MR rows: copying B into panels costs more than reading it again once per row group of up to 12
+    // rows; measured faster up to 48 rows for f32 12x32, 1.05-2x at 16-48 rows); few rows or few
+    // columns with only B transposed (a column of C is then a dot product of two contiguous rows, and a
+    // narrow C would waste most of an NR-wide tile).
+    const bool tiny = m * n * k <= 24 * 24 * 24;
+    const bool rows_path = !tb && m <= 4 * MR;
+    const bool dot_path = !ta && tb && (m < MR / 2 || n <= NR / 2);
+    if (tiny || rows_path || dot_path || (ta && tb && m < MR / 2)) {
+      int64_t threads = max_threads();
+      if (threads > by_work) threads = by_work < 1 ? 1 : by_work;
+      DirectJob dj{ta, tb, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, threads, tb && !ta};
+      if (threads <= 1 || (ta && tb)) direct(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      else parallel_for(threads, static_cast<int>(threads), &direct_task, &dj);
       return;
     }
     const int64_t mtiles = (m + MR - 1) / MR, ntiles = (n + NR - 1) / NR;
-    // A thread is worth waking for about 2 MFLOP (10-20 us of work here); below that, one thread.
     int64_t threads = max_threads();
-    const int64_t by_work = (m * n * k) / (1 << 20);
     if (threads > by_work) threads = by_work < 1 ? 1 : by_work;
     if (threads > mtiles * ntiles) threads = mtiles * ntiles;
     // Task grid: threads split rows (each packs only its own A; B is packed once and shared), and
@@ -366,7 +646,8 @@ template <class T, int MR, int NV> struct Gemm {
     const int64_t kc_even = (k + kblocks - 1) / kblocks;
     const int64_t nblocks = (n + NC - 1) / NC;
     const int64_t nc_even = (((n + nblocks - 1) / nblocks + NR - 1) / NR) * NR;
-    Job job{ta, tb, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, nullptr, 0, 0, 0, 0, beta, tm, tn, mtiles, 0};
+    int state[kMaxPanels];
+    Job job{ta, tb, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, nullptr, state, 0, 0, 0, 0, beta, tm, tn, mtiles, 0};
     job.bpack = static_cast<T*>(thread_scratch(1, static_cast<size_t>(nc_even * kc_even) * sizeof(T)));
     if (!job.bpack) {  // without memory the unpacked path still gives the right answer
       direct(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
@@ -381,7 +662,7 @@ template <class T, int MR, int NV> struct Gemm {
         job.pc = pc;
         job.kc = k - pc < kc_even ? k - pc : kc_even;
         job.beta_k = pc == 0 ? beta : T(1);
-        parallel_for(parts, parts, &pack_b_task, &job);
+        for (int64_t q = 0; q < job.npanels; ++q) state[q] = kFree;
         parallel_for(parts, parts, &compute_task, &job);
       }
     }
