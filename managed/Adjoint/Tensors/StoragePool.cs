@@ -13,7 +13,14 @@ namespace Adjoint;
 //
 // Accounting: Tensor.LiveBytes stays exact (the bytes the live storages asked for); what the pool holds idle is
 // CachedBytes, and the cache is bounded by a byte cap (ADJOINT_STORAGE_CACHE_BYTES, default 256 MiB; 0 turns
-// the pool off). A block that would push the cache over the cap is freed instead. Size classes round a request
+// the pool off). A block that would push the cache over the cap is freed instead.
+//
+// Undisposed tensors: a program that never disposes relies on finalizers, and finalizers run only after a GC,
+// which native memory the GC does not know about never prompts. Blocks served from the cache are unreported, so
+// such a loop could grow until the cache runs dry. Whenever a finalizer gives a block back, the pool therefore
+// reports the blocks it serves from the cache for a while (UndisposedWindow rents) and unreports them when they
+// come back: the GC again sees the live native bytes of undisposed tensors and collects often enough. A loop that
+// disposes (the training step) never enters that mode and still reports nothing. Size classes round a request
 // up by at most 1/8 (four classes per power of two above MinPooledBytes would waste up to 25 %).
 
 /// <summary>The caching allocator behind <see cref="TensorStorage"/> (see Note [Storage pool]).</summary>
@@ -29,6 +36,9 @@ internal static unsafe class StoragePool
     private static readonly Dictionary<long, Stack<nint>> Free = [];
     private static long _cachedBytes;
     private static long _capBytes = ReadCap();
+    // Rents left in "undisposed" mode (see the note): set by a finalizer's return, counted down by cache hits.
+    private static int _undisposedRents;
+    private const int UndisposedWindow = 4096;
 
     /// <summary>Bytes held idle by the pool, ready for reuse.</summary>
     public static long CachedBytes => Interlocked.Read(ref _cachedBytes);
@@ -56,19 +66,33 @@ internal static unsafe class StoragePool
         return (bytes + step - 1) / step * step;
     }
 
-    /// <summary>A 64-byte-aligned block of <see cref="ClassBytes"/>(<paramref name="bytes"/>) bytes, reused when one is cached.</summary>
-    public static void* Rent(long bytes)
+    /// <summary>A 64-byte-aligned block of <see cref="ClassBytes"/>(<paramref name="bytes"/>) bytes, reused when one is cached.
+    /// <paramref name="pressured"/>: a cached block that was reported to the GC as pressure on the way out (pass it
+    /// back to <see cref="Return"/>).</summary>
+    public static void* Rent(long bytes, out bool pressured)
     {
         long size = ClassBytes(bytes);
+        pressured = false;
         if (bytes >= MinPooledBytes)
         {
+            void* hit = null;
             lock (Gate)
             {
                 if (Free.TryGetValue(size, out var stack) && stack.Count > 0)
                 {
                     _cachedBytes -= size;
-                    return (void*)stack.Pop();
+                    hit = (void*)stack.Pop();
+                    if (_undisposedRents > 0)
+                    {
+                        _undisposedRents--;
+                        pressured = true;
+                    }
                 }
+            }
+            if (hit != null)
+            {
+                if (pressured) Pressure.Report(size);
+                return hit;
             }
         }
         void* p = NativeMemory.AlignedAlloc((nuint)size, Alignment);
@@ -76,10 +100,13 @@ internal static unsafe class StoragePool
         return p;
     }
 
-    /// <summary>Gives back a block from <see cref="Rent"/>(<paramref name="bytes"/>): cached when it fits under the cap, else freed.</summary>
-    public static void Return(void* p, long bytes)
+    /// <summary>Gives back a block from <see cref="Rent"/>(<paramref name="bytes"/>): cached when it fits under the cap, else freed.
+    /// <paramref name="pressured"/> is what Rent said; <paramref name="finalizing"/>: a finalizer is returning it.</summary>
+    public static void Return(void* p, long bytes, bool pressured = false, bool finalizing = false)
     {
         long size = ClassBytes(bytes);
+        if (finalizing) Volatile.Write(ref _undisposedRents, UndisposedWindow);
+        if (pressured) Pressure.Report(-size); // the block's extra report, whatever happens to it next
         if (bytes >= MinPooledBytes)
         {
             lock (Gate)

@@ -44,7 +44,7 @@ public sealed unsafe partial class Tensor : IDisposable
     }
 
     /// <summary>Finalizer: releases the storage reference of a tensor nobody disposed.</summary>
-    ~Tensor() => Release();
+    ~Tensor() => Release(finalizing: true);
 
     /// <summary>Number of tensors created and not yet disposed or finalized, process-wide.</summary>
     public static long LiveCount => Interlocked.Read(ref _liveCount);
@@ -135,11 +135,11 @@ public sealed unsafe partial class Tensor : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    private void Release()
+    private void Release(bool finalizing = false)
     {
         TensorStorage? s = Interlocked.Exchange(ref _storage, null);
         if (s is null) return;
-        s.Release();
+        s.Release(finalizing);
         Interlocked.Decrement(ref _liveCount);
     }
 

@@ -15,10 +15,12 @@ internal sealed unsafe class TensorStorage
     private int _refCount;
     private int _version;
     private void* _pointer;
+    private readonly bool _pressured;
 
-    private TensorStorage(void* pointer, DType dtype, long length, long byteLength)
+    private TensorStorage(void* pointer, DType dtype, long length, long byteLength, bool pressured)
     {
         _pointer = pointer;
+        _pressured = pressured;
         DType = dtype;
         Length = length;
         ByteLength = byteLength;
@@ -47,9 +49,9 @@ internal sealed unsafe class TensorStorage
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         long bytes = checked(length * dtype.ElementSize());
         // Rent never asks for fewer than 64 bytes, so Pointer stays valid for empty tensors.
-        void* p = StoragePool.Rent(bytes);
+        void* p = StoragePool.Rent(bytes, out bool pressured);
         Interlocked.Add(ref _liveBytes, bytes);
-        return new TensorStorage(p, dtype, length, bytes);
+        return new TensorStorage(p, dtype, length, bytes, pressured);
     }
 
     public void BumpVersion() => Interlocked.Increment(ref _version);
@@ -60,13 +62,14 @@ internal sealed unsafe class TensorStorage
             throw new InvalidOperationException("TensorStorage was already freed.");
     }
 
-    /// <summary>Drops one reference; the last one frees the memory.</summary>
-    public void Release()
+    /// <summary>Drops one reference; the last one frees the memory. <paramref name="finalizing"/>: called from a
+    /// finalizer of a tensor nobody disposed (see Note [Storage pool], undisposed tensors).</summary>
+    public void Release(bool finalizing = false)
     {
         if (Interlocked.Decrement(ref _refCount) != 0) return;
         void* p = _pointer;
         _pointer = null;
-        StoragePool.Return(p, ByteLength);
+        StoragePool.Return(p, ByteLength, _pressured, finalizing);
         Interlocked.Add(ref _liveBytes, -ByteLength);
     }
 }
