@@ -7,6 +7,8 @@
 // SIMD tier falls back to beyond |x| = 1e5. Errors in ulps of the exact value, bound 1 ulp, maxima printed:
 // hard cases with exact values from mpmath (sincos_cases.inc) on every platform, and glibc's long double
 // sinl/cosl over binades from subnormals to 2^1024 where glibc is the C library.
+#include <cstdlib>
+
 #include "kernels/ref/sincos.h"
 #include "test_util.h"
 
@@ -295,3 +297,72 @@ TEST(SinCos, VersusGlibcOverRanges) {
   EXPECT_LE(all_c.err, 1.0) << show(all_c.at);
 #endif
 }
+
+// Every float (all 2^32 bit patterns) through every tier's float kernel, against the best tier's float64
+// kernel on the same input (itself within ~1e-16 relative, see above). Error in float ulps of the exact
+// result; non-finite results must match exactly. SIMD tiers only (the scalar tier is the float64 function
+// rounded once). Minutes per op on one core, so it runs only with ADJOINT_EXHAUSTIVE=1 (every float) or
+// ADJOINT_EXHAUSTIVE=k (every k-th bit pattern):
+//   ADJOINT_EXHAUSTIVE=1 build/native/tests/native/adjoint_native_tests --gtest_filter='AccuracyExhaustive.*'
+namespace {
+
+// |y - exact| in float ulps of exact; bit arithmetic instead of frexp/ldexp (this runs 2^33 times).
+inline double f32_ulps(float y, double exact) {
+  const float fe = static_cast<float>(exact);
+  if (exact != exact) return y != y ? 0 : INFINITY;
+  if (std::isinf(fe) || std::isinf(y)) return fe == y ? 0 : INFINITY;
+  uint64_t b;
+  std::memcpy(&b, &exact, sizeof b);
+  int e = static_cast<int>((b >> 52) & 0x7FF) - 1023 - 23;  // float ulp exponent at |exact|
+  if (e < -149) e = -149;
+  const uint64_t ub = static_cast<uint64_t>(e + 1023) << 52;
+  double ulp;
+  std::memcpy(&ulp, &ub, sizeof ulp);
+  return std::fabs(static_cast<double>(y) - exact) / ulp;
+}
+
+void exhaustive(int op, double bound_ulps) {
+  const char* env = std::getenv("ADJOINT_EXHAUSTIVE");
+  const long stride = env ? std::atol(env) : 0;  // 1: every float; k: every k-th bit pattern
+  if (stride < 1) GTEST_SKIP() << "set ADJOINT_EXHAUSTIVE=1 to check every float (=k: every k-th bit pattern)";
+  std::vector<const adj::KernelTable*> tiers = runnable_tiers();
+  const auto& best64 = adj::typed<double>(*tiers.back());
+  tiers.erase(tiers.begin());  // the scalar tier is the float64 function rounded once
+  constexpr int64_t kChunk = 1 << 20;
+  std::vector<float> x(kChunk), y(kChunk);
+  std::vector<double> xd(kChunk), ref(kChunk);
+  std::vector<Worst> worst(tiers.size());
+  const uint64_t count = ((uint64_t(1) << 32) + static_cast<uint64_t>(stride) - 1) / static_cast<uint64_t>(stride);
+  for (uint64_t base = 0; base < count; base += kChunk) {
+    for (int64_t i = 0; i < kChunk; ++i) {
+      const uint32_t bits = static_cast<uint32_t>((base + static_cast<uint64_t>(i)) * static_cast<uint64_t>(stride));
+      std::memcpy(&x[static_cast<size_t>(i)], &bits, sizeof bits);
+      xd[static_cast<size_t>(i)] = x[static_cast<size_t>(i)];
+    }
+    best64.unary[op](kChunk, xd.data(), ref.data());
+    for (size_t t = 0; t < tiers.size(); ++t) {
+      adj::typed<float>(*tiers[t]).unary[op](kChunk, x.data(), y.data());
+      for (int64_t i = 0; i < kChunk; ++i)
+        worst[t].add(f32_ulps(y[static_cast<size_t>(i)], ref[static_cast<size_t>(i)]), x[static_cast<size_t>(i)]);
+    }
+  }
+  for (size_t t = 0; t < tiers.size(); ++t) {
+    const char* name = adj::typed<float>(*tiers[t]).unary_name[op];
+    std::printf("[ accuracy ] %-22s every %s float: max error %.3f ulp (at x=%a)\n", name,
+                stride == 1 ? "" : (std::to_string(stride) + "th").c_str(), worst[t].err, worst[t].at);
+    EXPECT_LE(worst[t].err, bound_ulps) << name << " at x=" << show(worst[t].at);
+  }
+}
+
+}  // namespace
+
+// Bounds in float ulps: the maxima measured over every 16th float (ADJOINT_EXHAUSTIVE=16, AVX2 and
+// AVX-512 alike: exp 0.98, log 0.80, sin 1.46, cos 1.47, tanh 2.42, sigmoid 2.40, softplus 2.68) plus margin
+// for the inputs that run skipped.
+TEST(AccuracyExhaustive, f32_EXP) { exhaustive(ADJ_UNARY_EXP, 2); }
+TEST(AccuracyExhaustive, f32_LOG) { exhaustive(ADJ_UNARY_LOG, 2); }
+TEST(AccuracyExhaustive, f32_SIN) { exhaustive(ADJ_UNARY_SIN, 3); }
+TEST(AccuracyExhaustive, f32_COS) { exhaustive(ADJ_UNARY_COS, 3); }
+TEST(AccuracyExhaustive, f32_TANH) { exhaustive(ADJ_UNARY_TANH, 4); }
+TEST(AccuracyExhaustive, f32_SIGMOID) { exhaustive(ADJ_UNARY_SIGMOID, 4); }
+TEST(AccuracyExhaustive, f32_SOFTPLUS) { exhaustive(ADJ_UNARY_SOFTPLUS, 4); }

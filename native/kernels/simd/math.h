@@ -173,8 +173,9 @@ ADJ_I VD vsoftplus(VD x) {
 // ---- float lanes evaluated in float --------------------------------------------------------------
 // exp, expm1 (inside tanh), sigmoid, log, sin, cos and softplus for float data run in float arithmetic:
 // the double path above costs two half-width evaluations per vector. Errors stay within a few float ulps
-// (measured by tests/native/test_accuracy.cpp: sampled maxima always, every float with
-// ADJOINT_EXHAUSTIVE=1; bound 1e-6 relative to the double result, as specified).
+// (tests/native/test_accuracy.cpp: Accuracy.f32_* bound 1e-6 relative to the double result on samples,
+// as specified; AccuracyExhaustive.* over every 16th float measured, in float ulps: exp 0.98, log 0.80,
+// sin 1.46, cos 1.47, tanh 2.42, sigmoid 2.40, softplus 2.68).
 
 ADJ_I VF sf(float x) { return vset1(0.0f, x); }
 // f(x) over float lanes by widening to double and rounding once.
