@@ -33,7 +33,9 @@ public readonly record struct SavedTensorInfo(string? Producer, IReadOnlyList<in
 /// How <see cref="Checkpoint.Sequential(IReadOnlyList{Func{Tensor, Tensor}}, Tensor, CheckpointPolicy, CheckpointOptions?)"/>
 /// trades saved bytes for recomputation on a chain y = f_L(…f_1(x)). With L layers whose saved tensors take
 /// A bytes each and whose outputs take c bytes: <see cref="None"/> keeps L·A; <see cref="EveryK"/> keeps
-/// about (L/k)·c + k·A and recomputes L − k layers; <see cref="Binomial"/> with s snapshots keeps s·c + A and
+/// about (L/k)·c + k·A and recomputes at most L − k layers ((⌈L/k⌉ − 1)(k − 1) when a layer saves only its
+/// input, its output and parameters, because a segment's last layer is rebuilt from the snapshot at its end);
+/// <see cref="Binomial"/> with s snapshots keeps s·c + A and
 /// recomputes <see cref="Revolve.Expense"/>(L, s) layers, the minimum for s snapshots.
 /// </summary>
 public sealed class CheckpointPolicy
