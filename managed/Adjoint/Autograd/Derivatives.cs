@@ -26,17 +26,92 @@ internal static class Derivatives
     public static readonly OpRow Neg = OpRow.Linear("Neg", (i, _) => Kernels.Unary(UnaryOp.Neg, i[0]),
         (t, _) => -t[0], (_, g) => [-g[0]!], tangentBroadcasts: true);
 
-    public static readonly OpRow Abs = Unary("Abs", UnaryOp.Abs, Saves.Input0, (x, _, v) => v * x!.Sign());
+    // Where f′ takes more than one op to write, the chain is a row of its own (the backward rows below), so a
+    // recorded or forward-differentiated backward pass runs one fused kernel per activation (Note [Backward rows]).
+    public static readonly OpRow Abs = Unary("Abs", UnaryOp.Abs, Saves.Input0, (x, _, v) => Ops.Call(AbsBackward, null, x!, v));
     public static readonly OpRow Exp = Unary("Exp", UnaryOp.Exp, Saves.Output, (_, y, v) => v * y!);
     public static readonly OpRow Log = Unary("Log", UnaryOp.Log, Saves.Input0, (x, _, v) => v / x!);
     public static readonly OpRow Sqrt = Unary("Sqrt", UnaryOp.Sqrt, Saves.Output, (_, y, v) => v / (y! * 2.0));
-    public static readonly OpRow Sin = Unary("Sin", UnaryOp.Sin, Saves.Input0, (x, _, v) => v * x!.Cos());
-    public static readonly OpRow Cos = Unary("Cos", UnaryOp.Cos, Saves.Input0, (x, _, v) => -(v * x!.Sin()));
-    public static readonly OpRow Tanh = Unary("Tanh", UnaryOp.Tanh, Saves.Output, (_, y, v) => v * (1.0 - y! * y!));
-    public static readonly OpRow Sigmoid = Unary("Sigmoid", UnaryOp.Sigmoid, Saves.Output, (_, y, v) => v * (y! * (1.0 - y!)));
+    public static readonly OpRow Sin = Unary("Sin", UnaryOp.Sin, Saves.Input0, (x, _, v) => Ops.Call(SinBackward, null, x!, v));
+    public static readonly OpRow Cos = Unary("Cos", UnaryOp.Cos, Saves.Input0, (x, _, v) => Ops.Call(CosBackward, null, x!, v));
+    public static readonly OpRow Tanh = Unary("Tanh", UnaryOp.Tanh, Saves.Output, (_, y, v) => Ops.Call(TanhBackward, null, y!, v));
+    public static readonly OpRow Sigmoid = Unary("Sigmoid", UnaryOp.Sigmoid, Saves.Output, (_, y, v) => Ops.Call(SigmoidBackward, null, y!, v));
     // relu′(0) = 0: the step is 1 only where x > 0.
-    public static readonly OpRow Relu = Unary("Relu", UnaryOp.Relu, Saves.Input0, (x, _, v) => v * x!.Step());
-    public static readonly OpRow Softplus = Unary("Softplus", UnaryOp.Softplus, Saves.Input0, (x, _, v) => v * x!.Sigmoid());
+    public static readonly OpRow Relu = Unary("Relu", UnaryOp.Relu, Saves.Input0, (x, _, v) => Ops.Call(ReluBackward, null, x!, v));
+    public static readonly OpRow Softplus = Unary("Softplus", UnaryOp.Softplus, Saves.Input0, (x, _, v) => Ops.Call(SoftplusBackward, null, x!, v));
+
+    // ---- backward rows of unary ops: z = g·f′(s), s the forward input x or output y -------------------------
+
+    // Note [Backward rows]
+    // Written as ops, tanh's chain g·(1 − y²) is three ops; when the backward pass is itself differentiated in
+    // forward mode (Functional.Hvp: forward-over-reverse) each op also runs the product rule on its tangents, about
+    // ten elementwise passes per activation. As a row of its own, z = g·f′(s) runs the fused backward kernel
+    // (adj_unary_backward) as its forward, and its derivatives come from two expressions:
+    //   ∂z/∂g = f′(s)      — the row itself: the VJP for g is row(s, v), the JVP term row(s, ġ);
+    //   ∂z/∂s = g·f″(s)    — `second(s, g, w)` = w·g·f″(s): the VJP for s with w = v, the JVP term with w = ṡ.
+    // Both are written with table ops (often other backward rows), so z can be differentiated again to any order.
+    // When nothing watches the tangent computation (JvpContext.Unwatched: the backward pass inside Hvp), the JVP
+    // runs the same expressions on raw kernels with in-place updates (`secondRaw`): 3–6 passes, no graph, and its
+    // temporaries go back to the storage pool at once.
+
+    /// <summary>g·(1 − y²), y = tanh x. Inputs (y, g).</summary>
+    public static readonly OpRow TanhBackward = BackwardRow("TanhBackward", UnaryOp.Tanh, readsOutput: true,
+        second: (y, g, w) => w * g * y * -2.0,
+        secondRaw: (y, g, w) =>
+        {
+            var p = Kernels.Binary(BinaryOp.Mul, w, g, register: false);
+            Kernels.BinaryInto(BinaryOp.Mul, p, y);
+            Kernels.BinaryInto(BinaryOp.Mul, p, -2.0);
+            return p;
+        });
+
+    /// <summary>g·y·(1 − y), y = σ(x). Inputs (y, g).</summary>
+    public static readonly OpRow SigmoidBackward = BackwardRow("SigmoidBackward", UnaryOp.Sigmoid, readsOutput: true,
+        second: (y, g, w) => w * g * (1.0 - y * 2.0),
+        secondRaw: (y, g, w) =>
+        {
+            // w·g·(1 − 2y) = p − 2·p·y with p = w·g.
+            var p = Kernels.Binary(BinaryOp.Mul, w, g, register: false);
+            using var q = Kernels.Binary(BinaryOp.Mul, p, y, register: false);
+            Kernels.BinaryInto(BinaryOp.Sub, p, q);
+            Kernels.BinaryInto(BinaryOp.Sub, p, q);
+            return p;
+        });
+
+    /// <summary>g where x &gt; 0, else 0 (relu′(0) = 0). Inputs (x, g); f″ = 0 almost everywhere.</summary>
+    public static readonly OpRow ReluBackward = BackwardRow("ReluBackward", UnaryOp.Relu, readsOutput: false, second: null, secondRaw: null);
+
+    /// <summary>g·sign(x) (abs′(0) = 0). Inputs (x, g); f″ = 0 almost everywhere.</summary>
+    public static readonly OpRow AbsBackward = BackwardRow("AbsBackward", UnaryOp.Abs, readsOutput: false, second: null, secondRaw: null);
+
+    /// <summary>g·cos x. Inputs (x, g); f″ = −sin x, so the s-term is CosBackward(x, w·g).</summary>
+    public static readonly OpRow SinBackward = BackwardRow("SinBackward", UnaryOp.Sin, readsOutput: false,
+        second: (x, g, w) => Ops.Call(CosBackward, null, x, w * g),
+        secondRaw: (x, g, w) =>
+        {
+            using var p = Kernels.Binary(BinaryOp.Mul, w, g, register: false);
+            return Kernels.UnaryBackward(UnaryOp.Cos, x, null, p);
+        });
+
+    /// <summary>−g·sin x. Inputs (x, g); f″ = −cos x, so the s-term is SinBackward(x, −w·g).</summary>
+    public static readonly OpRow CosBackward = BackwardRow("CosBackward", UnaryOp.Cos, readsOutput: false,
+        second: (x, g, w) => Ops.Call(SinBackward, null, x, w * g * -1.0),
+        secondRaw: (x, g, w) =>
+        {
+            using var p = Kernels.Binary(BinaryOp.Mul, w, g, register: false);
+            Kernels.BinaryInto(BinaryOp.Mul, p, -1.0);
+            return Kernels.UnaryBackward(UnaryOp.Sin, x, null, p);
+        });
+
+    /// <summary>g·σ(x), the backward of softplus. Inputs (x, g); f″ = σ′(x), so the s-term is SigmoidBackward(σ(x), w·g).</summary>
+    public static readonly OpRow SoftplusBackward = BackwardRow("SoftplusBackward", UnaryOp.Softplus, readsOutput: false,
+        second: (x, g, w) => Ops.Call(SigmoidBackward, null, x.Sigmoid(), w * g),
+        secondRaw: (x, g, w) =>
+        {
+            using var s = Kernels.Unary(UnaryOp.Sigmoid, x);
+            using var p = Kernels.Binary(BinaryOp.Mul, w, g, register: false);
+            return Kernels.UnaryBackward(UnaryOp.Sigmoid, null, s, p);
+        });
 
     // ---- piecewise-constant helpers: no gradient, no node ------------------------------------------------
 
@@ -534,6 +609,84 @@ internal static class Derivatives
         OpRow.Elementwise(name, (i, _) => Kernels.Unary(op, i[0]), saves, chain,
             fused: (ctx, g) => [Kernels.UnaryBackward(op, ctx.InputOrNull(0), ctx.OutputOrNull(), g[0]!)],
             fusedJvp: (x, y, t) => Kernels.UnaryBackward(op, x, y, t));
+
+    /// <summary>
+    /// The row z = g·f′(s) of a unary op (Note [Backward rows]): inputs (s, g), s the forward input
+    /// (<paramref name="readsOutput"/> false) or output. <paramref name="second"/>(s, g, w) = w·g·f″(s), null where
+    /// f″ = 0 almost everywhere; <paramref name="secondRaw"/> computes it on raw kernels into a new unregistered tensor.
+    /// </summary>
+    private static OpRow BackwardRow(string name, UnaryOp op, bool readsOutput,
+                                     Func<Tensor, Tensor, Tensor, Tensor>? second,
+                                     Func<Tensor, Tensor, Tensor, Tensor>? secondRaw)
+    {
+        OpRow? self = null;
+        self = new OpRow
+        {
+            Name = name,
+            Forward = (i, _) => FusedBackward(name, op, readsOutput, i[0], i[1]),
+            Saves = second is null ? Saves.Input0 : Saves.Input0 | Saves.Input1,
+            Vjp = (ctx, gz) =>
+            [
+                second is not null && ctx.NeedsInputGrad(0) ? ctx.SumToInput(second(ctx.Input(0), ctx.Input(1), gz[0]!), 0) : null,
+                ctx.NeedsInputGrad(1) ? ctx.SumToInput(Ops.Call(self!, null, ctx.Input(0), gz[0]!), 1) : null,
+            ],
+            Jvp = (ctx, t) =>
+            {
+                var (s, g) = (ctx.Inputs[0], ctx.Inputs[1]);
+                var (ts, tg) = (second is null ? null : t[0], t[1]);
+                if (ts is null && tg is null) return null;
+                if (RawTangents(ctx, ts, tg))
+                {
+                    var outRaw = tg is null ? null : FusedBackward(name, op, readsOutput, s, tg);
+                    if (ts is null) return outRaw;
+                    var term = secondRaw!(s, g, ts);
+                    if (outRaw is null)
+                    {
+                        TensorScope.Track(term);
+                        return term;
+                    }
+                    Kernels.BinaryInto(BinaryOp.Add, outRaw, term);
+                    term.Dispose();
+                    return outRaw;
+                }
+                var a = tg is null ? null : Ops.Call(self!, null, s, tg);
+                var b = ts is null ? null : second!(s, g, ts);
+                var sum = a is null ? b! : b is null ? a : a + b;
+                return Ops.BroadcastLike(sum, ctx.Output, ctx.Batch);
+            },
+            TangentBroadcasts = true,
+            CotangentBroadcasts = true,
+        };
+        return self;
+    }
+
+    // Raw kernels for the JVP only when nothing differentiates it and every operand already has the output's shape.
+    private static bool RawTangents(JvpContext ctx, Tensor? ts, Tensor? tg)
+    {
+        var shape = ctx.Output.ShapeArray;
+        bool Fits(Tensor? t) => t is null || (t.ShapeArray.AsSpan().SequenceEqual(shape) && t.DType == ctx.Output.DType);
+        return (ts is null || ctx.Unwatched(ts)) && (tg is null || ctx.Unwatched(tg))
+            && Fits(ctx.Inputs[0]) && Fits(ctx.Inputs[1]) && Fits(ts) && Fits(tg);
+    }
+
+    /// <summary>The fused backward kernel g·f′(s) on s and g broadcast against each other.</summary>
+    private static Tensor FusedBackward(string name, UnaryOp op, bool readsOutput, Tensor s, Tensor g)
+    {
+        if (s.DType != g.DType)
+            throw new ArgumentException($"{name}: dtypes differ, {s.DType} and {g.DType}.");
+        var shape = Shapes.Broadcast(name, s.ShapeArray, g.ShapeArray);
+        var se = ReferenceEquals(shape, s.ShapeArray) || s.ShapeArray.AsSpan().SequenceEqual(shape) ? s : Kernels.Expand(s, shape, register: false);
+        var ge = ReferenceEquals(shape, g.ShapeArray) || g.ShapeArray.AsSpan().SequenceEqual(shape) ? g : Kernels.Expand(g, shape, register: false);
+        try
+        {
+            return Kernels.UnaryBackward(op, readsOutput ? null : se, readsOutput ? se : null, ge);
+        }
+        finally
+        {
+            if (!ReferenceEquals(se, s)) se.Dispose();
+            if (!ReferenceEquals(ge, g)) ge.Dispose();
+        }
+    }
 
     private static OpRow Binary(string name, BinaryOp op, Saves saves,
                                 Func<Tensor?, Tensor?, Tensor?, Tensor, Tensor> chainA,

@@ -59,6 +59,20 @@ public static class OpCases
         yield return C("Relu", "Relu", () => [AwayFromZero(0.05, 2, 3, 4)], x => x[0].Relu());
         yield return C("Softplus", "Softplus", () => [U(-3, 3, 2, 3)], x => x[0].Softplus());
 
+        // Backward rows z = g·f′(s) (Note [Backward rows]), differentiable in s and g; also with s broadcast against g,
+        // g broadcast against s, and a transposed (non-contiguous) g.
+        yield return C("TanhBackward", "TanhBackward", () => [U(-0.9, 0.9, 3, 4), U(-2, 2, 3, 4)], x => Ops.Call(Derivatives.TanhBackward, null, x[0], x[1]));
+        yield return C("TanhBackward.broadcast", "TanhBackward", () => [U(-0.9, 0.9, 4), U(-2, 2, 3, 4)], x => Ops.Call(Derivatives.TanhBackward, null, x[0], x[1]));
+        yield return C("TanhBackward.transposed", "TanhBackward", () => [U(-0.9, 0.9, 3, 4), Transposed(-2, 2, 3, 4)], x => Ops.Call(Derivatives.TanhBackward, null, x[0], x[1]));
+        yield return C("SigmoidBackward", "SigmoidBackward", () => [U(0.05, 0.95, 3, 4), U(-2, 2, 3, 4)], x => Ops.Call(Derivatives.SigmoidBackward, null, x[0], x[1]));
+        yield return C("SigmoidBackward.broadcast", "SigmoidBackward", () => [U(0.05, 0.95, 2, 3, 4), U(-2, 2, 3, 1)], x => Ops.Call(Derivatives.SigmoidBackward, null, x[0], x[1]));
+        yield return C("ReluBackward", "ReluBackward", () => [AwayFromZero(0.05, 2, 3, 4), U(-2, 2, 3, 4)], x => Ops.Call(Derivatives.ReluBackward, null, x[0], x[1]));
+        yield return C("ReluBackward.broadcast", "ReluBackward", () => [AwayFromZero(0.05, 2, 3, 4), U(-2, 2, 4)], x => Ops.Call(Derivatives.ReluBackward, null, x[0], x[1]));
+        yield return C("AbsBackward", "AbsBackward", () => [AwayFromZero(0.05, 2, 3, 4), U(-2, 2, 3, 4)], x => Ops.Call(Derivatives.AbsBackward, null, x[0], x[1]));
+        yield return C("SinBackward", "SinBackward", () => [U(-3, 3, 3, 4), U(-2, 2, 3, 4)], x => Ops.Call(Derivatives.SinBackward, null, x[0], x[1]));
+        yield return C("CosBackward", "CosBackward", () => [U(-3, 3, 3, 4), U(-2, 2, 3, 4)], x => Ops.Call(Derivatives.CosBackward, null, x[0], x[1]));
+        yield return C("SoftplusBackward", "SoftplusBackward", () => [U(-3, 3, 3, 4), U(-2, 2, 3, 4)], x => Ops.Call(Derivatives.SoftplusBackward, null, x[0], x[1]));
+
         // Elementwise binary, with broadcasting.
         yield return C("Add.broadcast", "Add", () => [U(-1, 1, 2, 3), U(-1, 1, 3)], x => x[0] + x[1]);
         yield return C("Sub.broadcast", "Sub", () => [U(-1, 1, 2, 1), U(-1, 1, 1, 3)], x => x[0] - x[1]);
