@@ -72,6 +72,14 @@ public static class GradcheckCases
         yield return C("Sigmoid", "Sigmoid", () => [U(-3, 3, 2, 3)], x => x[0].Sigmoid());
         yield return C("Relu", "Relu", () => [AwayFromZero(0.05, 2, 3, 4)], x => x[0].Relu());
         yield return C("Softplus", "Softplus", () => [U(-3, 3, 2, 3)], x => x[0].Softplus());
+        // The backward rows g·f′(s): the gradient of f(x) for the cotangent g, recorded (createGraph), checked in x and g.
+        yield return C("Tanh.grad", "TanhBackward", () => [U(-2, 2, 2, 3), U(-1, 1, 2, 3)], x => Autograd.Grad(x[0].Tanh(), x[0], x[1], createGraph: true));
+        yield return C("Sigmoid.grad", "SigmoidBackward", () => [U(-3, 3, 2, 3), U(-1, 1, 2, 3)], x => Autograd.Grad(x[0].Sigmoid(), x[0], x[1], createGraph: true));
+        yield return C("Relu.grad", "ReluBackward", () => [AwayFromZero(0.05, 2, 3, 4), U(-1, 1, 3, 4)], x => Autograd.Grad(x[0].Relu(), x[0], x[1], createGraph: true));
+        yield return C("Abs.grad", "AbsBackward", () => [AwayFromZero(0.05, 2, 3, 4), U(-1, 1, 3, 4)], x => Autograd.Grad(x[0].Abs(), x[0], x[1], createGraph: true));
+        yield return C("Sin.grad", "SinBackward", () => [U(-3, 3, 2, 3), U(-1, 1, 2, 3)], x => Autograd.Grad(x[0].Sin(), x[0], x[1], createGraph: true));
+        yield return C("Cos.grad", "CosBackward", () => [U(-3, 3, 2, 3), U(-1, 1, 2, 3)], x => Autograd.Grad(x[0].Cos(), x[0], x[1], createGraph: true));
+        yield return C("Softplus.grad", "SoftplusBackward", () => [U(-3, 3, 2, 3), U(-1, 1, 2, 3)], x => Autograd.Grad(x[0].Softplus(), x[0], x[1], createGraph: true));
         yield return C("Add.broadcast", "Add", () => [U(-1, 1, 2, 3), U(-1, 1, 3)], x => x[0] + x[1]);
         yield return C("Sub.broadcast", "Sub", () => [U(-1, 1, 2, 1), U(-1, 1, 1, 3)], x => x[0] - x[1]);
         yield return C("Mul.broadcast", "Mul", () => [U(-1, 1, 2, 3), U(-1, 1, 2, 1)], x => x[0] * x[1]);
