@@ -121,6 +121,11 @@ template <class T> void gemm_unpacked_paths() {
         residual_case<T>(k, rng, false, true, 300, n, 70, T(1), T(0), false);
       }
       residual_case<T>(k, rng, false, true, 3, 700, 257, T(1), T(1), false);   // few rows, dot tiles
+      // Large enough (>= 8 MFLOP per thread) that the pool splits them: dot tiles by rows, row groups by
+      // column ranges (whole cache lines), plain and transposed A.
+      residual_case<T>(k, rng, false, true, 501, 13, 1500, T(1), T(-1), false);
+      residual_case<T>(k, rng, false, false, 30, 2001, 300, T(0.5), T(0), true);
+      residual_case<T>(k, rng, true, false, 7, 3003, 600, T(1), T(2), false);
       residual_case<T>(k, rng, true, true, 4, 50, 60, T(2), T(0), true);       // both transposed, few rows
     }
   }

@@ -674,8 +674,11 @@ template <class T, int MR, int NV> struct Gemm {
 
   static void run(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b,
                   int64_t ldb, T beta, T* c, int64_t ldc) {
-    // A thread is worth waking for about 2 MFLOP (10-20 us of work here); below that, one thread.
-    const int64_t by_work = (m * n * k) / (1 << 20);
+    // A second thread is worth waking for about 8 MFLOP (60 us of work here) each. With 2 MFLOP, 2
+    // threads ran 128^3-256^3 1.1-1.4x slower than 1 (wall time, same run, load 8-10) and 128^3 still
+    // 0.7x at load 4: the wake-up, a helper that is late or loses its core, and the B panels and C
+    // lines that cross between the cores' L2 cost more than the half of a 40 us product it takes over.
+    const int64_t by_work = (m * n * k) / (1 << 22);
     // Unpacked: tiny products; few rows with B not transposed (each B element would be used by at most
     // 4 MR rows: copying B into panels costs more than reading it again once per row group of up to 12
     // rows; measured faster up to 48 rows for f32 12x32, 1.05-2x at 16-48 rows); few rows or few
