@@ -23,7 +23,8 @@ namespace Adjoint;
 // "free x_M, then record (a, M]" the tape runs with x_M still held and hands it to unit M's output slots (or
 // frees it before unit M runs, when unit M must run anyway), so a layer whose saved tensors are its input, its
 // output and parameters is not run again (Note [What a tape must run]). The peak never exceeds that of the plain
-// order. Binomial and MemoryBudget keep the plain order: their recomputation is Revolve's and the DP's model.
+// order. MemoryBudget decides per left tape (TapeNode.TakeOver) and prices both choices exactly (Note [Budget
+// planning with the executor's cost model]). Binomial keeps the plain order: its recomputation is Revolve's.
 //
 // The tree is flattened into actions (Advance, Tape, Free). The forward pass performs the sweep actions
 // itself; the backward actions run lazily, in order, whenever a saved tensor that is not held is unpacked.
@@ -31,8 +32,11 @@ namespace Adjoint;
 /// <summary>A node of a chain-reversal tree (see Note [Chain schedules]).</summary>
 internal abstract record PlanNode(int A, int B);
 
-/// <summary>Record units A+1..B in one go.</summary>
-internal sealed record TapeNode(int A, int B) : PlanNode(A, B);
+/// <summary>
+/// Record units A+1..B in one go. <paramref name="TakeOver"/>: as the left part of a split, take the snapshot x_B
+/// over instead of freeing it first (what segment policies do for every left tape; MemoryBudget decides per tape).
+/// </summary>
+internal sealed record TapeNode(int A, int B, bool TakeOver = false) : PlanNode(A, B);
 
 /// <summary>Advance to M, snapshot x_M, reverse (M, B] with <see cref="Right"/>, drop x_M, reverse (A, M] with <see cref="Left"/>.</summary>
 internal sealed record SplitNode(int A, int M, int B, PlanNode Right, PlanNode Left) : PlanNode(A, B);
@@ -125,7 +129,7 @@ internal sealed class ChainSchedule
     /// <summary>Frees x_M and reverses the left part, or lets a left tape take x_M over.</summary>
     private void LeftAfterRight(SplitNode s, List<ChainAction> backward)
     {
-        if (_takeOver && s.Left is TapeNode t)
+        if (s.Left is TapeNode t && (_takeOver || t.TakeOver))
         {
             backward.Add(new ChainAction(ChainActionKind.Tape, t.A, t.B, TakesOutput: true));
             return;
@@ -140,7 +144,7 @@ internal sealed class ChainSchedule
     /// </summary>
     private void LeftAfterConsumingTape(SplitNode s, List<ChainAction> backward)
     {
-        if (_takeOver && s.Left is TapeNode t)
+        if (s.Left is TapeNode t && (_takeOver || t.TakeOver))
         {
             ReturnsInput[s.M + 1] = true;
             backward.Add(new ChainAction(ChainActionKind.Tape, t.A, t.B, TakesOutput: true));
@@ -167,33 +171,6 @@ internal sealed class ChainSchedule
                 LeftAfterRight(s, backward);
                 break;
         }
-    }
-
-    /// <summary>
-    /// Peak bytes the tree holds beyond x_0 when reversing (a, b]: <paramref name="saved"/>[i] is unit i's
-    /// saved bytes, <paramref name="output"/>[i] the bytes of x_i.
-    /// </summary>
-    public static long Peak(PlanNode node, long[] saved, long[] output) => node switch
-    {
-        TapeNode t => SumRange(saved, t.A, t.B),
-        SplitNode { Right: TapeNode t } s => Math.Max(Math.Max(output[s.M], SumRange(saved, t.A, t.B)), Peak(s.Left, saved, output)),
-        SplitNode s => Math.Max(output[s.M] + Peak(s.Right, saved, output), Peak(s.Left, saved, output)),
-        _ => 0,
-    };
-
-    /// <summary>Recomputed steps of a tree in sweep mode (<paramref name="sweep"/>) or recompute mode.</summary>
-    public static long Cost(PlanNode node, bool sweep) => node switch
-    {
-        TapeNode t => sweep ? 0 : t.B - t.A,
-        SplitNode s => (sweep ? 0 : s.M - s.A) + Cost(s.Right, sweep) + Cost(s.Left, false),
-        _ => 0,
-    };
-
-    public static long SumRange(long[] values, int a, int b)
-    {
-        long sum = 0;
-        for (int i = a + 1; i <= b; i++) sum += values[i];
-        return sum;
     }
 
     // ---- the trees of each policy ----------------------------------------------------------------------

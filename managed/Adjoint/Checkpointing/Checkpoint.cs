@@ -184,19 +184,17 @@ public static class Checkpoint
                     var c = costs();
                     long plain = c.SavedBytes.Sum();
                     if (plain <= policy.BudgetBytes) return null;
-                    var saved = new long[n + 1];
-                    for (int i = 1; i <= n; i++) saved[i] = c.SavedBytes[i - 1];
-                    var output = c.OutputBytes.ToArray();
                     var cache = BudgetCache.GetOrCreateValue(c);
                     lock (cache)
                         if (cache.TryGetValue(policy.BudgetBytes, out var planned)) return planned;
-                    var planner = new BudgetPlanner(saved, output);
-                    long minimum = output[0] + planner.MinPeak(0, n);
+                    var planner = new BudgetPlanner(c);
+                    long input = c.OutputBytes[0];
+                    long minimum = input + planner.MinPeak();
                     if (minimum > policy.BudgetBytes)
                         throw new InvalidOperationException(
                             $"Checkpoint: a memory budget of {policy.BudgetBytes:N0} bytes cannot hold this chain of {n} layers; the least any schedule needs is " +
-                            $"{minimum:N0} bytes (the input, {output[0]:N0} bytes, plus the largest layer's saved tensors and the snapshots around it). Plain backward needs {plain:N0}.");
-                    var tree = planner.Solve(policy.BudgetBytes - output[0])!;
+                            $"{minimum:N0} bytes (the input, {input:N0} bytes, plus the forward-recorded last layer's saved tensors or the snapshots and recomputed tensors around a layer). Plain backward needs {plain:N0}.");
+                    var tree = planner.Solve(policy.BudgetBytes - input)!;
                     lock (cache) cache[policy.BudgetBytes] = tree;
                     return tree;
                 }

@@ -94,7 +94,8 @@ public sealed class CheckpointPlan
     private static string Describe(ChainAction a) => a.Kind switch
     {
         ChainActionKind.Advance => $"advance {a.From}→{a.To}, snapshot {a.To}",
-        ChainActionKind.Tape => $"record layers {a.From + 1}..{a.To}" + (a.Consume ? $" (taking snapshot {a.From} over)" : ""),
+        ChainActionKind.Tape => $"record layers {a.From + 1}..{a.To}" + (a.Consume ? $" (taking snapshot {a.From} over)" : "")
+                                 + (a.TakesOutput ? $" (taking snapshot {a.To} over)" : ""),
         _ => $"free snapshot {a.From}",
     };
 

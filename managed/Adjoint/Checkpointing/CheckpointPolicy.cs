@@ -88,9 +88,14 @@ public sealed class CheckpointPolicy
     }
 
     /// <summary>
-    /// The schedule with the least recomputation whose predicted peak of saved bytes (snapshots and saved
-    /// tensors of the chain) is at most <paramref name="bytes"/>, using each layer's measured bytes. Throws
-    /// when even the leanest schedule does not fit, naming that minimum.
+    /// The schedule with the least recomputation whose peak of saved bytes (the chain's input, snapshots and saved
+    /// tensors of the chain, as <see cref="MemoryStats"/> counts them) is at most <paramref name="bytes"/>, using
+    /// each layer's measured bytes and what each saved tensor is. The search covers every reversal tree (advance to
+    /// x_m, keep it, reverse (m, b], then (a, m]) and, for each recomputed range, prices what the executor really
+    /// does: a range (a, b] runs only units a+1..r, r being the last unit with a tensor only running it gives back
+    /// or whose output is needed and not kept, so it costs r − a layers; parameters are read where they live and
+    /// never held again. Dynamic programming over (a, b, bytes left, forward or backward) gives the exact minimum.
+    /// Throws when even the leanest schedule does not fit, naming that minimum.
     /// </summary>
     public static CheckpointPolicy MemoryBudget(long bytes)
     {
