@@ -78,6 +78,28 @@ ADJ_I void transpose_sq(VD r[8]) {
   r[3].v = _mm512_shuffle_f64x2(u[3], u[7], 0x88);
   r[7].v = _mm512_shuffle_f64x2(u[3], u[7], 0xDD);
 }
+// The four horizontal sums of a[0..3] at once: in-lane unpacks and adds, then two lane shuffles, about
+// 13 instructions against 4 x 8 for four separate reductions (dot tiles end with 16 of them).
+ADJ_I void hsum4(const VF a[4], float out[4]) {
+  const __m512 s01 = _mm512_add_ps(_mm512_unpacklo_ps(a[0].v, a[1].v), _mm512_unpackhi_ps(a[0].v, a[1].v));
+  const __m512 s23 = _mm512_add_ps(_mm512_unpacklo_ps(a[2].v, a[3].v), _mm512_unpackhi_ps(a[2].v, a[3].v));
+  const __m512d d01 = _mm512_castps_pd(s01), d23 = _mm512_castps_pd(s23);
+  // per 128-bit lane: partial sums of a0, a1, a2, a3
+  const __m512 s = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(d01, d23)),
+                                 _mm512_castpd_ps(_mm512_unpackhi_pd(d01, d23)));
+  const __m512 t = _mm512_add_ps(s, _mm512_shuffle_f32x4(s, s, 0x4E));
+  const __m512 u = _mm512_add_ps(t, _mm512_shuffle_f32x4(t, t, 0xB1));
+  _mm_storeu_ps(out, _mm512_castps512_ps128(u));
+}
+ADJ_I void hsum4(const VD a[4], double out[4]) {
+  const __m512d x = _mm512_add_pd(_mm512_unpacklo_pd(a[0].v, a[1].v), _mm512_unpackhi_pd(a[0].v, a[1].v));
+  const __m512d y = _mm512_add_pd(_mm512_unpacklo_pd(a[2].v, a[3].v), _mm512_unpackhi_pd(a[2].v, a[3].v));
+  // lanes: a0/a1 partials (two), a2/a3 partials (two)
+  const __m512d t = _mm512_add_pd(_mm512_shuffle_f64x2(x, y, 0x88), _mm512_shuffle_f64x2(x, y, 0xDD));
+  const __m512d u = _mm512_add_pd(t, _mm512_shuffle_f64x2(t, t, 0xB1));
+  _mm_storeu_pd(out, _mm512_castpd512_pd128(u));
+  _mm_storeu_pd(out + 2, _mm512_extractf64x2_pd(u, 2));
+}
 ADJ_I void transpose_sq(VF r[16]) {
   __m512 x[16];
 #pragma GCC unroll 16
@@ -494,12 +516,21 @@ template <class T, int MR, int NV> struct Gemm {
 #pragma GCC unroll 8
     for (int i = 0; i < RA; ++i) {
       if (i >= ra) break;
+      T sums[RB];
+#if defined(__AVX512F__)
+      if constexpr (RB == 4) {
+        hsum4(acc[i], sums);
+      } else
+#endif
+      {
+#pragma GCC unroll 8
+        for (int j = 0; j < RB; ++j) sums[j] = hsum(acc[i][j]);
+      }
 #pragma GCC unroll 8
       for (int j = 0; j < RB; ++j) {
         if (j >= rb) break;
         T* cp = c + i * ldc + j;
-        const T sum = hsum(acc[i][j]);
-        *cp = beta == T(0) ? alpha * sum : alpha * sum + beta * *cp;
+        *cp = beta == T(0) ? alpha * sums[j] : alpha * sums[j] + beta * *cp;
       }
     }
   }
