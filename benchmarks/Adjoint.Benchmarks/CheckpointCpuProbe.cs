@@ -13,7 +13,7 @@ namespace Adjoint.Benchmarks;
 public static class CheckpointCpuProbe
 {
     private static readonly string[] AllPolicies =
-        ["None", "SqrtN", "EveryK(5)", "EveryK(20)", "Binomial(10)", "Binomial(4)", "Budget(20%)", "Budget(5%)", "SelectiveOps(Tanh)"];
+        ["None", "SqrtN", "EveryK(5)", "EveryK(20)", "Binomial(10)", "Binomial(4)", "Budget(20%)", "Budget(11%)", "Budget(5%)", "SelectiveOps(Tanh)"];
 
     public static void Run(int rounds, string[]? only)
     {
