@@ -58,6 +58,21 @@ public unsafe class KernelSuiteBenchmarks
         _small.Dispose();
     }
 
+    /// <summary>
+    /// Points this instance (Backend and Size set, <see cref="Setup"/> not called) at <paramref name="owner"/>'s
+    /// buffers, so a probe can run two backends on the same memory; undo with <see cref="ReleaseShared"/> before
+    /// the owner's <see cref="Cleanup"/>.
+    /// </summary>
+    internal void ShareBuffers(KernelSuiteBenchmarks owner)
+    {
+        _backend = Backend.Resolve();
+        (_x, _y, _g, _out, _small) = (owner._x, owner._y, owner._g, owner._out, owner._small);
+        (_flat, _flatStrides, _matrix, _matrixStrides, _rows) =
+            (owner._flat, owner._flatStrides, owner._matrix, owner._matrixStrides, owner._rows);
+    }
+
+    internal void ReleaseShared() => (_x, _y, _g, _out, _small) = (null!, null!, null!, null!, null!);
+
     private void Unary(UnaryOp op) => _backend.Unary(op, DType.Float32, Size, _x.Pointer, _out.Pointer);
 
     private void Backward(UnaryOp op) =>

@@ -29,6 +29,13 @@ public static class Program
                                    args.Length > 2 ? args[2].Split(',') : null);
             return;
         }
+        if (args.Length > 0 && args[0] == "kernels-cpu")
+        {
+            KernelSuiteProbe.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 7,
+                                 args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1,
+                                 args.Length > 3 ? args[3].Split(',') : null);
+            return;
+        }
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
     }
 }

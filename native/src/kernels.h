@@ -9,8 +9,9 @@
 
 namespace adj {
 
-// Elementwise kernels (unary, unary backward, contiguous binary) whose output chunk is at least this many
-// bytes write it with non-temporal stores (kernels/simd/common.h). Tests lower it to cover that path.
+// Elementwise kernels (unary, unary backward, contiguous binary) that move at least this many bytes per
+// call (inputs + output) write their output with non-temporal stores (kernels/simd/common.h, Note
+// [Streaming threshold] in kernels/ref/unary.cpp). Tests lower it to cover that path.
 extern int64_t g_stream_min_bytes;
 
 template <class T> using fn_gemm = void(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha,

@@ -218,7 +218,7 @@ template <class T> void check_fill_cast() {
 TEST(KernelsMemory, f32_fill_and_cast) { check_fill_cast<float>(); }
 TEST(KernelsMemory, f64_fill_and_cast) { check_fill_cast<double>(); }
 
-// Non-temporal stores (outputs of at least adj::g_stream_min_bytes): lowered to 0 here so every output
+// Non-temporal stores (calls moving at least adj::g_stream_min_bytes): lowered to 0 here so every output
 // takes the streaming path, at every alignment of the output within a vector, with guards around it.
 template <class T> void check_streaming() {
   const int64_t saved = adj::g_stream_min_bytes;
@@ -265,6 +265,39 @@ template <class T> void check_streaming() {
 }
 TEST(KernelsStreaming, f32_nontemporal_outputs) { check_streaming<float>(); }
 TEST(KernelsStreaming, f64_nontemporal_outputs) { check_streaming<double>(); }
+
+// Every output element depends on its own input only: sin/cos take lanes beyond |x| = 1e5 from a double
+// evaluation, and that must not change the float result of the other lanes of the same vector (a call split
+// differently into vectors, by threads or by a streaming store's aligned head, must give identical bits).
+template <class T> void check_lane_independence() {
+  std::mt19937_64 rng(77);
+  for (const adj::KernelTable* tier : runnable_tiers()) {
+    const auto& k = adj::typed<T>(*tier);
+    std::vector<T> x = random_values<T>(rng, 64, 20.0, false, false), gy = random_values<T>(rng, 64, 2.0, false, false);
+    for (int op : {ADJ_UNARY_SIN, ADJ_UNARY_COS}) {
+      std::vector<T> alone(64), galone(64);
+      for (int64_t i = 0; i < 64; ++i) {  // each element on its own: a one-lane call
+        k.unary[op](1, &x[static_cast<size_t>(i)], &alone[static_cast<size_t>(i)]);
+        k.unary_bwd[op](1, &x[static_cast<size_t>(i)], nullptr, &gy[static_cast<size_t>(i)], &galone[static_cast<size_t>(i)]);
+      }
+      for (int64_t big : {0, 5, 17, 63}) {
+        std::vector<T> xb = x, y(64), g(64);
+        xb[static_cast<size_t>(big)] = T(3e6);
+        k.unary[op](64, xb.data(), y.data());
+        k.unary_bwd[op](64, xb.data(), nullptr, gy.data(), g.data());
+        for (int64_t i = 0; i < 64; ++i) {
+          if (i == big) continue;
+          ASSERT_EQ(std::memcmp(&y[static_cast<size_t>(i)], &alone[static_cast<size_t>(i)], sizeof(T)), 0)
+              << k.unary_name[op] << " lane " << i << " changed by |x| = 3e6 in lane " << big;
+          ASSERT_EQ(std::memcmp(&g[static_cast<size_t>(i)], &galone[static_cast<size_t>(i)], sizeof(T)), 0)
+              << k.unary_bwd_name[op] << " lane " << i << " changed by |x| = 3e6 in lane " << big;
+        }
+      }
+    }
+  }
+}
+TEST(KernelsUnary, f32_lanes_independent) { check_lane_independence<float>(); }
+TEST(KernelsUnary, f64_lanes_independent) { check_lane_independence<double>(); }
 
 TEST(KernelList, EveryTierHasEveryKernel) {
   for (const adj::KernelTable* t : runnable_tiers()) {

@@ -4,10 +4,14 @@
 
 namespace adj {
 
-// 32 MiB: far beyond L2 (2-4 MiB per core), so the output would be evicted before anyone reads it
-// anyway; streaming saves the read-for-ownership of each output line (a backward kernel moves 12 bytes
-// per float instead of 16). Smaller outputs stay in cache for the op that consumes them.
-int64_t g_stream_min_bytes = int64_t(32) << 20;
+// Note [Streaming threshold]: 3 MiB moved per call (inputs + output; per thread chunk when threaded), i.e.
+// more than one core's 2 MiB L2. Below it every array stays in L2 and regular stores win (non-temporal
+// stores at 512K elements in + out cost 2x); above it the output is evicted from L2 before anyone reads
+// it, and streaming saves the read-for-ownership of each output line (a backward kernel moves 12 bytes
+// per float instead of 16): 1.25-1.5x measured from 256K floats (add, tanh') / 512K (relu) up to 4M,
+// where the arrays still sit in this CPU's large L3 (docs/PERFORMANCE.md, elementwise round 2).
+// The price: a consumer of such an output reads it from memory instead of L3.
+int64_t g_stream_min_bytes = int64_t(3) << 20;
 
 #define ADJ_DEF(dt, OP, name)                                                      \
   void name(int64_t n, const ADJ_T_##dt* x, ADJ_T_##dt* y) {                       \

@@ -25,13 +25,13 @@ void binary_row(int64_t n, const T* a, int64_t sa, const T* b, int64_t sb, T* ou
   if constexpr (kBinaryVector<OP>) {
     if (so == 1 && (sa == 1 || sa == 0) && (sb == 1 || sb == 0) && !(sa == 0 && sb == 0)) {
       if (sa == 1 && sb == 1) {
-        map_out(n, out, [a, b](int64_t i, int64_t c) { return bin<OP>(load_count(a + i, c), load_count(b + i, c)); });
+        map_out(n, 3, out, [a, b](int64_t i, int64_t c) { return bin<OP>(load_count(a + i, c), load_count(b + i, c)); });
       } else if (sb == 0) {
         const V bv = vset1(T(), *b);
-        map_out(n, out, [a, bv](int64_t i, int64_t c) { return bin<OP>(load_count(a + i, c), bv); });
+        map_out(n, 2, out, [a, bv](int64_t i, int64_t c) { return bin<OP>(load_count(a + i, c), bv); });
       } else {
         const V av = vset1(T(), *a);
-        map_out(n, out, [av, b](int64_t i, int64_t c) { return bin<OP>(av, load_count(b + i, c)); });
+        map_out(n, 2, out, [av, b](int64_t i, int64_t c) { return bin<OP>(av, load_count(b + i, c)); });
       }
       return;
     }

@@ -7,12 +7,13 @@ namespace adj {
 namespace ADJ_ISA_NS {
 
 // out[i .. i+N) = f(i, N) over [0, n), vector by vector; f(i, count) with count < N is a tail (masked loads).
-// Outputs of at least g_stream_min_bytes use non-temporal stores after a masked head that aligns them.
-template <class T, class F> ADJ_I void map_out(int64_t n, T* out, F f) {
+// `arrays` counts the n-element arrays the call moves (inputs read + the output). When they add up to at
+// least g_stream_min_bytes the output is written with non-temporal stores after a masked head that aligns it.
+template <class T, class F> ADJ_I void map_out(int64_t n, int arrays, T* out, F f) {
   using V = vec_t<T>;
   constexpr int N = V::N;
   int64_t i = 0;
-  if (n * static_cast<int64_t>(sizeof(T)) >= g_stream_min_bytes) {
+  if (n * static_cast<int64_t>(sizeof(T)) * arrays >= g_stream_min_bytes) {
     const auto mis = reinterpret_cast<uintptr_t>(out) % sizeof(V);
     const int64_t head = mis ? static_cast<int64_t>((sizeof(V) - mis) / sizeof(T)) : 0;
     if (head > 0) {

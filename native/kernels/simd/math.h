@@ -286,11 +286,12 @@ constexpr float kSinCosFloatLimit = 1e5f;
 
 // sin (Shift 0) or cos (Shift 1) in float for |x| <= 1e5: Cody-Waite with three float parts of pi/2
 // (r1 = x - k P1 is exact inside the FMA; k <= 63662 keeps the missing 2^-76 part below 2^-60), Taylor
-// through r^9 for sin and r^10 for cos (truncation below 3e-9). A vector holding a larger |x|, Inf or
-// NaN is evaluated in double instead (exact reduction there).
+// through r^9 for sin and r^10 for cos (truncation below 3e-9). Lanes holding a larger |x|, Inf or NaN
+// are taken from the double evaluation (exact reduction there); the other lanes keep the float result,
+// so a lane's value never depends on its neighbours (how a call is split into vectors, by threads or by
+// the aligned head of a streaming store, cannot change any output bit).
 template <int Shift> ADJ_I VF sincosf_impl(VF x) {
-  if (any(~le(vabs(x), sf(kSinCosFloatLimit))))
-    return via_f64(x, [](VD v) { return Shift == 0 ? vsin(v) : vcos(v); });
+  const MF outside = ~le(vabs(x), sf(kSinCosFloatLimit));
   const VF k = round_nearest(x * sf(0x1.45f306p-1f));
   VF r = fnma(k, sf(kPio2f_1), x);
   r = fnma(k, sf(kPio2f_2), r);
@@ -307,6 +308,7 @@ template <int Shift> ADJ_I VF sincosf_impl(VF x) {
   VF res = select(odd, c, s);
   res = select(ge(q, sf(2.0f)), -res, res);
   if (Shift == 0) res = select(lt(vabs(x), sf(0x1p-12f)), x, res);  // sin(+-0) = +-0, tiny x exact
+  if (any(outside)) res = select(outside, via_f64(x, [](VD v) { return Shift == 0 ? vsin(v) : vcos(v); }), res);
   return res;
 }
 ADJ_I VF vsin(VF x) { return sincosf_impl<0>(x); }

@@ -75,7 +75,7 @@ template <int OP> ADJ_I VF bwd(VF x, VF y, VF gy) {
 }
 
 template <int OP, class T> void unary_fwd(int64_t n, const T* x, T* y) {
-  map_out(n, y, [x](int64_t i, int64_t c) { return fwd<OP>(load_count(x + i, c)); });
+  map_out(n, 2, y, [x](int64_t i, int64_t c) { return fwd<OP>(load_count(x + i, c)); });
 }
 
 // One pass over x, y, gy (fused: no temporaries). x / y are NULL when the op does not read them; gy
@@ -83,7 +83,7 @@ template <int OP, class T> void unary_fwd(int64_t n, const T* x, T* y) {
 template <int OP, class T> void unary_bwd(int64_t n, const T* x, const T* y, const T* gy, T* gx) {
   const T* xs = x ? x : gy;
   const T* ys = y ? y : gy;
-  map_out(n, gx, [xs, ys, gy](int64_t i, int64_t c) {
+  map_out(n, 2 + (x != nullptr) + (y != nullptr), gx, [xs, ys, gy](int64_t i, int64_t c) {
     return bwd<OP>(load_count(xs + i, c), load_count(ys + i, c), load_count(gy + i, c));
   });
 }
