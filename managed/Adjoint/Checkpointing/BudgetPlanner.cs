@@ -22,7 +22,10 @@ namespace Adjoint;
 //   a tape that takes x_m over (x_m is still the advance's snapshot, or, after a consuming right tape, comes
 //   back when backward reads unit m+1's Input slot; without such a slot nothing comes back).
 // States are (a, b, budget left, sweep or recompute mode); the forward pass is the sweep, whose advances and last
-// tape cost nothing. A test enumerates every tree of small chains and runs CheckpointPlan's simulation on each.
+// tape cost nothing. When the least recomputation is zero, the plan is the tree with the fewest bytes among those
+// that recompute nothing (their left parts are tapes that run no unit, so a table over (a, b) finds it); other
+// ties are broken arbitrarily: breaking them all by bytes would need the DP again at many budgets. A test
+// enumerates every tree of small chains and runs CheckpointPlan's simulation on each.
 
 /// <summary>
 /// Exact planner for <see cref="CheckpointPolicy.MemoryBudget"/>: among all reversal trees whose peak of saved
@@ -41,6 +44,9 @@ internal sealed class BudgetPlanner
     private readonly bool[] _internal, _output, _input;
     private readonly int[] _lastNeeded;  // largest u ≤ p that runs in any tape reaching beyond u, else 0
     private readonly long[,] _minRecSplit, _minRecAny, _minSweepSplit;
+    // The least peak of a forward split whose recomputation is zero (every left part a tape that runs nothing).
+    private readonly long[,] _zeroSplit;
+    private readonly Choice[,] _zeroChoice;
     private readonly Dictionary<(int, int, long, bool), (long Cost, Choice Choice)> _memo = [];
 
     /// <summary>How a split was planned: the split point, a consuming right tape or a right split, the left part.</summary>
@@ -89,6 +95,8 @@ internal sealed class BudgetPlanner
         _minRecSplit = new long[n + 1, n + 1];
         _minRecAny = new long[n + 1, n + 1];
         _minSweepSplit = new long[n + 1, n + 1];
+        _zeroSplit = new long[n + 1, n + 1];
+        _zeroChoice = new Choice[n + 1, n + 1];
         for (int len = 1; len <= n; len++)
             for (int a = 0; a + len <= n; a++)
             {
@@ -101,6 +109,18 @@ internal sealed class BudgetPlanner
                 }
                 _minRecSplit[a, b] = rec;
                 _minSweepSplit[a, b] = sweep;
+                long zero = Infinite;
+                for (int m = a + 1; m < b; m++)
+                {
+                    var (peak, takeOver) = ZeroLeft(a, m, ReturnsSnapshot(m));
+                    peak = Math.Max(peak, Sum(_allPrefix, m, b));
+                    if (peak < zero) { zero = peak; _zeroChoice[a, b] = new Choice(m, true, takeOver); }
+                    if (b - m < 2) continue;
+                    (peak, takeOver) = ZeroLeft(a, m, true);
+                    peak = Math.Max(peak, _c[m] + _zeroSplit[m, b]);
+                    if (peak < zero) { zero = peak; _zeroChoice[a, b] = new Choice(m, false, takeOver); }
+                }
+                _zeroSplit[a, b] = zero;
                 _minRecAny[a, b] = Math.Min(rec, TapeExcess(a, b, consume: false, takesOutput: false));
             }
     }
@@ -124,6 +144,14 @@ internal sealed class BudgetPlanner
 
     private long LeftMinPeak(int a, int m, bool snapshotHeld) =>
         snapshotHeld ? Math.Min(_minRecAny[a, m], _c[m] + TapeExcess(a, m, consume: false, takesOutput: true)) : _minRecAny[a, m];
+
+    /// <summary>The least peak of a left part (a, m] that recomputes nothing: a tape that runs no unit, taking x_m over or not.</summary>
+    private (long Peak, bool TakeOver) ZeroLeft(int a, int m, bool snapshotHeld)
+    {
+        long plain = TapeCost(a, m, false) == 0 ? TapeExcess(a, m, false, false) : Infinite;
+        long over = snapshotHeld && TapeCost(a, m, true) == 0 ? _c[m] + TapeExcess(a, m, false, true) : Infinite;
+        return over < plain ? (over, true) : (plain, false);
+    }
 
     /// <summary>After a consuming right tape (m, b], x_m comes back as a snapshot when unit m+1 saved its input.</summary>
     private bool ReturnsSnapshot(int m) => _input[m + 1];
@@ -156,10 +184,24 @@ internal sealed class BudgetPlanner
     public long MinPeak() => Math.Min(Sum(_allPrefix, 0, _n), _minSweepSplit[0, _n]);
 
     /// <summary>The cheapest tree reversing (0, n] within <paramref name="bytes"/> beyond x_0, or null.</summary>
+    /// <remarks>
+    /// When the least recomputation is zero, the tree returned is the one with the fewest bytes among those that
+    /// recompute nothing (a budget larger than needed does not make the plan hold more); otherwise ties in
+    /// recomputation are broken arbitrarily.
+    /// </remarks>
     public PlanNode? Solve(long bytes)
     {
         if (bytes < MinPeak()) return null;
+        if (Any(0, _n, bytes, sweep: true) == 0)
+            return _zeroSplit[0, _n] < Sum(_allPrefix, 0, _n) ? BuildZero(0, _n) : new TapeNode(0, _n);
         return Build(0, _n, bytes, sweep: true, allowTape: true);
+    }
+
+    private SplitNode BuildZero(int a, int b)
+    {
+        var choice = _zeroChoice[a, b];
+        int m = choice.M;
+        return new SplitNode(a, m, b, choice.RightTape ? new TapeNode(m, b) : BuildZero(m, b), new TapeNode(a, m, choice.LeftTakesOver));
     }
 
     /// <summary>Predicted recomputed layers of the tree <see cref="Solve"/> returns (what the plan's simulation counts).</summary>
