@@ -23,6 +23,11 @@ public static class Program
             FunctionalCpuProbe.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 9);
             return;
         }
+        if (args.Length > 0 && args[0] == "functional-kernels")
+        {
+            FunctionalKernelsProbe.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20);
+            return;
+        }
         if (args.Length > 0 && args[0] == "checkpoint-cpu")
         {
             CheckpointCpuProbe.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 15,
