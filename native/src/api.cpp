@@ -29,10 +29,15 @@ adj_status check_alias(const char* fn, const char* out_name, const void* out, co
 }
 
 // Note [Threading thresholds]: a kernel call is split across the pool only when every thread gets
-// at least this many elements; below that, waking a thread (a few microseconds) costs more than it
-// saves. Transcendental ops are ~10x more work per element than streaming ones, hence two grains.
-constexpr int64_t kGrainStreaming = 32768;
-constexpr int64_t kGrainCompute = 4096;
+// at least this many elements. A split costs the caller a wake-up and a wait (a few µs when the other
+// core is free) and, on this shared 2-core machine, often far more: the helper queues behind other
+// processes. Measured 1 vs 2 threads (forced, process CPU time and wall, load 5 on 2 cores, float32):
+// add / relu / tanh' lose with 2 threads up to 128K elements (wall 0.42-0.65x of one thread) and win
+// from 256K (1.2-1.8x); tanh / exp lose up to 128K (0.54-0.81x) and break even at 256K. So about
+// 20-40 µs of one-thread work per thread: 128K elements for streaming ops, 64K for transcendental
+// and row ops (they do 3-6x more work per element since the float kernels). Both were 32K / 4K.
+constexpr int64_t kGrainStreaming = 131072;
+constexpr int64_t kGrainCompute = 65536;
 
 bool unary_is_compute(int op, bool backward) {
   switch (op) {

@@ -23,7 +23,7 @@ template <class T> adj_dtype dt() { return sizeof(T) == 4 ? ADJ_F32 : ADJ_F64; }
 
 template <class T> void unary_matches_one_thread() {
   std::mt19937_64 rng(11);
-  const int64_t n = 300001;
+  const int64_t n = 600001;  // > 4 x the streaming grain (Note [Threading thresholds]): up to 4 threads
   std::vector<T> x = random_values<T>(rng, n, 5.0), gy = random_values<T>(rng, n, 2.0, false);
   for (int op = 0; op < ADJ_UNARY_OP_COUNT; ++op) {
     std::vector<T> y1(n), g1(n);
@@ -47,9 +47,9 @@ TEST(Threading, f64_unary_matches_one_thread) { unary_matches_one_thread<double>
 
 template <class T> void binary_matches_one_thread() {
   std::mt19937_64 rng(12);
-  // [600, 513] + [1, 513] (row broadcast) and a flat 300001-element add.
-  const int64_t shape[] = {600, 513};
-  std::vector<T> a = random_values<T>(rng, 600 * 513, 5.0), b = random_values<T>(rng, 513, 5.0);
+  // [1200, 513] + [1, 513] (row broadcast) and a flat 615600-element add: up to 4 threads.
+  const int64_t shape[] = {1200, 513};
+  std::vector<T> a = random_values<T>(rng, 1200 * 513, 5.0), b = random_values<T>(rng, 513, 5.0);
   const int64_t as[] = {513, 1}, bs[] = {0, 1}, os[] = {513, 1};
   for (int op = 0; op < ADJ_BINARY_OP_COUNT; ++op) {
     std::vector<T> want(a.size()), got(a.size());
@@ -61,7 +61,7 @@ template <class T> void binary_matches_one_thread() {
       Threads many(t);
       ASSERT_EQ(adj_binary(static_cast<adj_binary_op>(op), dt<T>(), 2, shape, a.data(), as, b.data(), bs, got.data(), os), ADJ_OK);
       ASSERT_EQ(std::memcmp(got.data(), want.data(), got.size() * sizeof(T)), 0) << "op=" << op << " threads=" << t;
-      const int64_t flat[] = {600 * 513}, one_st[] = {1};
+      const int64_t flat[] = {1200 * 513}, one_st[] = {1};
       std::vector<T> f1(a.size()), f2(a.size());
       ASSERT_EQ(adj_binary(static_cast<adj_binary_op>(op), dt<T>(), 1, flat, a.data(), one_st, want.data(), one_st, f2.data(), one_st), ADJ_OK);
       Threads single(1);
@@ -75,7 +75,7 @@ TEST(Threading, f64_binary_matches_one_thread) { binary_matches_one_thread<doubl
 
 template <class T> void reduce_matches_one_thread() {
   std::mt19937_64 rng(13);
-  const int64_t r = 700, c = 450;
+  const int64_t r = 1400, c = 450;
   const int64_t shape[] = {r, c}, st[] = {c, 1}, tst[] = {1, r};  // row-major and a transposed view
   std::vector<T> x = random_values<T>(rng, r * c, 10.0, false);
   x[static_cast<size_t>(123 * c + 7)] = T(1e3);  // a clear max with a tie below
@@ -125,7 +125,7 @@ TEST(Threading, f64_reduce_matches_one_thread) { reduce_matches_one_thread<doubl
 
 template <class T> void rows_match_one_thread() {
   std::mt19937_64 rng(14);
-  const int64_t rows = 300, cols = 257;
+  const int64_t rows = 1200, cols = 257;  // > 4 x the compute grain
   std::vector<T> x = random_values<T>(rng, rows * cols, 6.0, false, false), gy = random_values<T>(rng, rows * cols, 2.0, false, false);
   for (int op = 0; op < ADJ_ROW_OP_COUNT; ++op) {
     const int64_t yn = op == ADJ_ROW_LOGSUMEXP ? rows : rows * cols;
