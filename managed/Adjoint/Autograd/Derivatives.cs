@@ -363,15 +363,18 @@ internal static class Derivatives
         Saves = Saves.Input0 | Saves.Input1,
         Vjp = (ctx, g) => MatMulVjp(ctx, g[0]!),
         BatchedVjp = (ctx, g) => MatMulBatchedVjp(ctx, g[0]!),
-        Jvp = (ctx, t) => MatMulJvp(ctx.Inputs[0], ctx.Inputs[1], t[0], t[1]),
+        Jvp = (ctx, t) => MatMulJvp(ctx.Inputs[0], ctx.Inputs[1], t[0], t[1],
+            accumulate: t[0] is not null && t[1] is not null && ctx.Unwatched(t[0]!) && ctx.Unwatched(t[1]!)),
         BatchedJvp = MatMulBatchedJvp,
     };
 
     // ȧ·b + a·ḃ. When the product of two matrices is larger than its operands (m·n > m·k + k·n, as for the
     // weight-gradient tangent ḣᵀ·g + hᵀ·ġ inside a Hessian-vector product), one product of the operands joined
     // along k, [ȧ a]·[b; ḃ], replaces the second product and the m×n add; joining costs less memory traffic than
-    // that add, and the longer k suits the GEMM better.
-    private static Tensor? MatMulJvp(Tensor a, Tensor b, Tensor? ta, Tensor? tb)
+    // that add, and the longer k suits the GEMM better. With `accumulate` (nothing watches the tangent, so no op
+    // needs recording) the second product is added into the first in place and freed at once: an add into a tensor
+    // still in cache instead of a third one allocated.
+    private static Tensor? MatMulJvp(Tensor a, Tensor b, Tensor? ta, Tensor? tb, bool accumulate = false)
     {
         if (ta is not null && tb is not null && a.Rank == 2 && b.Rank == 2)
         {
@@ -380,7 +383,15 @@ internal static class Derivatives
         }
         Tensor? pa = ta?.MatMul(b);
         Tensor? pb = tb is null ? null : a.MatMul(tb);
-        return pa is null ? pb : pb is null ? pa : pa + pb;
+        if (pa is null || pb is null) return pa ?? pb;
+        // pa is the product's own new tensor here (no graph, no forward level: the op returned the kernel's output).
+        if (accumulate && pa.ShapeArray.AsSpan().SequenceEqual(pb.ShapeArray) && pa.IsContiguous)
+        {
+            Kernels.BinaryInto(BinaryOp.Add, pa, pb);
+            pb.Dispose();
+            return pa;
+        }
+        return pa + pb;
     }
 
     // [x y] along the columns. Transposed views (x = hᵀ) are joined as [xᵀ; yᵀ]ᵀ: two block copies instead of a
