@@ -31,11 +31,13 @@ adj_status check_alias(const char* fn, const char* out_name, const void* out, co
 // Note [Threading thresholds]: a kernel call is split across the pool only when every thread gets
 // at least this many elements. A split costs the caller a wake-up and a wait (a few µs when the other
 // core is free) and, on this shared 2-core machine, often far more: the helper queues behind other
-// processes. Measured 1 vs 2 threads (forced, process CPU time and wall, load 5 on 2 cores, float32):
-// add / relu / tanh' lose with 2 threads up to 128K elements (wall 0.42-0.65x of one thread) and win
-// from 256K (1.2-1.8x); tanh / exp lose up to 128K (0.54-0.81x) and break even at 256K. So about
-// 20-40 µs of one-thread work per thread: 128K elements for streaming ops, 64K for transcendental
-// and row ops (they do 3-6x more work per element since the float kernels). Both were 32K / 4K.
+// processes. Measured 1 vs 2 threads (forced, process CPU time and wall, load 5 on 2 cores, float32;
+// docs/PERFORMANCE.md, elementwise round 2): up to 128K elements every op lost with 2 threads (wall
+// 0.42-0.81x of one thread); at 256K add / relu won (1.8x / 1.4x), tanh 1.3x, exp 0.84x, tanh' 0.58x.
+// Streaming ops therefore split from 256K elements (128K per thread). Transcendental and row ops do
+// 3-6x more work per element, so they split from 128K (64K per thread, 40-90 us of one-thread work):
+// a compromise between this loaded machine, where that still lost (0.75-0.81x), and a quiet one,
+// where a free second core halves it. Both grains were 32K / 4K before the float kernels got faster.
 constexpr int64_t kGrainStreaming = 131072;
 constexpr int64_t kGrainCompute = 65536;
 
