@@ -45,6 +45,16 @@ native_lib() {
   esac
 }
 
+# apt-get install (after an update) of the given Debian packages, with sudo when not root.
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 || die "missing $* and no apt-get to install them"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  log "installing $*"
+  $sudo apt-get update
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "$@"
+}
+
 # Installs what a fresh Debian machine lacks; a no-op when everything is present.
 ensure_tools() {
   local missing=()
@@ -54,14 +64,7 @@ ensure_tools() {
   if ! [ -f /usr/include/gtest/gtest.h ] && ! dpkg -s libgtest-dev >/dev/null 2>&1; then
     missing+=(libgtest-dev)
   fi
-  if [ "${#missing[@]}" -gt 0 ]; then
-    command -v apt-get >/dev/null 2>&1 || die "missing ${missing[*]} and no apt-get to install them"
-    local sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    log "installing ${missing[*]}"
-    $sudo apt-get update
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
-  fi
+  if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
   command -v dotnet >/dev/null 2>&1 || die "the .NET SDK 10 is required (dotnet not on PATH); see https://dot.net"
 }
 
@@ -82,14 +85,7 @@ ensure_cross_tools() {
     esac
   done
   [ -f /usr/src/googletest/CMakeLists.txt ] || missing+=(googletest)
-  if [ "${#missing[@]}" -gt 0 ]; then
-    command -v apt-get >/dev/null 2>&1 || die "missing ${missing[*]} and no apt-get to install them"
-    local sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    log "installing ${missing[*]}"
-    $sudo apt-get update
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
-  fi
+  if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
 }
 
 # Everything CI needs, installed in one apt transaction (one `apt-get update` instead of one per verb):
@@ -103,14 +99,7 @@ ensure_all_tools() {
   command -v qemu-aarch64 >/dev/null 2>&1 || missing+=(qemu-user)
   [ -f /usr/src/googletest/CMakeLists.txt ] || missing+=(googletest)
   have_libfuzzer || missing+=(clang-14 libclang-rt-14-dev)
-  if [ "${#missing[@]}" -gt 0 ]; then
-    command -v apt-get >/dev/null 2>&1 || die "missing ${missing[*]} and no apt-get to install them"
-    local sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    log "installing ${missing[*]}"
-    $sudo apt-get update
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
-  fi
+  if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
   log "tools: $(g++ --version | head -1); $(x86_64-w64-mingw32-g++-posix --version | head -1); $(aarch64-linux-gnu-g++ --version | head -1); $(wine --version); $(qemu-aarch64 --version | head -1); $("$SANITIZE_CXX" --version | head -1)"
 }
 

@@ -15,34 +15,13 @@ ATEN_CPU_CAPABILITY=avx512) and OPENBLAS_NUM_THREADS / OMP_NUM_THREADS set befor
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 
-TUNED_ENV = {"OPENBLAS_CORETYPE": "SkylakeX", "ATEN_CPU_CAPABILITY": "avx512", "OMP_WAIT_POLICY": "PASSIVE"}
-CHILD_THREADS = os.environ.get("ADJ_PEER_CHILD_THREADS")
+from peer_threads import child_threads  # noqa: E402
 
-
-def run_children():
-    argv = sys.argv[1:]
-    threads = "1,2"
-    for i, a in enumerate(argv):
-        if a == "--threads" and i + 1 < len(argv):
-            threads = argv[i + 1]
-        elif a.startswith("--threads="):
-            threads = a.split("=", 1)[1]
-    print(f"# load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
-    status = 0
-    for t in [int(x) for x in threads.split(",")]:
-        env = dict(os.environ, **TUNED_ENV, ADJ_PEER_CHILD_THREADS=str(t), OPENBLAS_NUM_THREADS=str(t),
-                   OMP_NUM_THREADS=str(t), MKL_NUM_THREADS=str(t))
-        status |= subprocess.call([sys.executable, os.path.abspath(__file__)] + argv, env=env)
-    print(f"# load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
-    sys.exit(status)
-
-
-if __name__ == "__main__" and CHILD_THREADS is None:
-    run_children()
+# The parent re-runs this script once per thread count and exits here; a child gets its count.
+CHILD_THREADS = child_threads(__file__) if __name__ == "__main__" else None
 
 import torch  # noqa: E402
 from torch.utils.checkpoint import checkpoint, checkpoint_sequential  # noqa: E402
