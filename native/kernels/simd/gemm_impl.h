@@ -182,9 +182,12 @@ template <class T, int MR, int NV> struct Gemm {
       // C is touched only after the k loop; start its lines on their way now. The row pointers are
       // hidden from the optimiser afterwards: kept live across the loop they would take the general
       // registers the loop needs and push a B vector out to the stack.
-      T* cp = c;
+      // Only the tile's own rows: on an edge tile c + i * ldc past row mr can lie beyond the matrix, and
+      // with a huge ldc the address computation itself would wrap.
 #pragma GCC unroll 16
-      for (int i = 0; i < R; ++i, cp += ldc) {
+      for (int i = 0; i < R; ++i) {
+        if (i >= mr) break;
+        T* cp = c + i * ldc;
         __builtin_prefetch(cp, 1, 3);
         __builtin_prefetch(cp + NR - 1, 1, 3);
       }
@@ -364,14 +367,19 @@ template <class T, int MR, int NV> struct Gemm {
       for (int i = 0; i < R; ++i)
 #pragma GCC unroll 4
         for (int v = 0; v < DV; ++v) acc[i][v] = vset1(T(), 0);
-      const T* bp = b + jb;
-      const T* apk = a0;
+      // Row p is addressed as base + p * stride, never by stepping a pointer past the last row: with a
+      // huge valid stride the step after the last row would wrap the address (undefined behaviour; the
+      // ABI fuzzer's UBSan build found it).
       if (w == W) {
-        for (int64_t p = 0; p < k; ++p, bp += ldb, apk += ap) {
+        for (int64_t p = 0; p < k; ++p) {
+          const T* bp = b + jb + p * ldb;
+          const T* apk = a0 + p * ap;
           // B rows are ldb apart: a new page per row for long rows, which the hardware prefetchers
-          // do not follow; ask for the row eight steps ahead (harmless past the end: a hint only).
+          // do not follow; ask for the row eight steps ahead when it exists.
+          if (p + 8 < k) {
 #pragma GCC unroll 4
-          for (int v = 0; v < DV; ++v) __builtin_prefetch(bp + 8 * ldb + v * V::N, 0, 3);
+            for (int v = 0; v < DV; ++v) __builtin_prefetch(bp + 8 * ldb + v * V::N, 0, 3);
+          }
           V bv[DV];
 #pragma GCC unroll 4
           for (int v = 0; v < DV; ++v) bv[v] = load(bp + v * V::N);
@@ -383,7 +391,9 @@ template <class T, int MR, int NV> struct Gemm {
           }
         }
       } else {
-        for (int64_t p = 0; p < k; ++p, bp += ldb, apk += ap) {
+        for (int64_t p = 0; p < k; ++p) {
+          const T* bp = b + jb + p * ldb;
+          const T* apk = a0 + p * ap;
           V bv[DV];
 #pragma GCC unroll 4
           for (int v = 0; v < DV; ++v) {
