@@ -12,12 +12,12 @@ public class BackwardRowTests
 {
     // Every table case, not only the backward rows: the other unwatched shortcuts (fused unary tangents, MatMul's
     // in-place sum of its two products) are held to the recorded ops the same way.
-    public static IEnumerable<OpCase> Cases => OpCases.All();
+    public static IEnumerable<DerivativeCase> Cases => DerivativeCases.All();
 
     private static double[] Values(Tensor t) => t.To(DType.Float64).Contiguous().ToArray<double>();
 
     [TestCaseSource(nameof(Cases))]
-    public void RawTangentsEqualTheRecordedOps(OpCase c)
+    public void RawTangentsEqualTheRecordedOps(DerivativeCase c)
     {
         var x = c.Inputs();
         var u = x.Select((t, i) => Tensor.Randn(t.Shape.ToArray(), DType.Float64, new Generator(70 + (ulong)i))).ToArray();

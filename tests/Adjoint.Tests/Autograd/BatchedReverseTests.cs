@@ -10,12 +10,12 @@ namespace Adjoint.Tests.Differentiation;
 [TestFixture]
 public class BatchedReverseTests
 {
-    public static IEnumerable<OpCase> Cases => OpCases.All();
+    public static IEnumerable<DerivativeCase> Cases => DerivativeCases.All();
 
     private static double[] Values(Tensor t) => t.To(DType.Float64).Contiguous().ToArray<double>();
 
     [TestCaseSource(nameof(Cases))]
-    public void BatchedCotangentsEqualOneCotangentAtATime(OpCase c)
+    public void BatchedCotangentsEqualOneCotangentAtATime(DerivativeCase c)
     {
         var x = c.Inputs();
         var y = c.Apply(x);

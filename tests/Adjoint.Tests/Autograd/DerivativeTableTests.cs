@@ -4,17 +4,17 @@ using System.Reflection;
 namespace Adjoint.Tests.Differentiation;
 
 // Note [Table coverage]: these tests are generated from the derivative table. Every row must have a sampled
-// case (OpCases), every case is gradchecked in float64 against central differences, first and second order,
+// case (DerivativeCases, in the library), every case is gradchecked in float64 against central differences, first and second order,
 // and every public differentiable op on Tensor must be exercised by some case.
 [TestFixture]
 public class DerivativeTableTests
 {
-    public static IEnumerable<OpCase> Cases => OpCases.All();
+    public static IEnumerable<DerivativeCase> Cases => DerivativeCases.All();
 
-    public static IEnumerable<OpCase> SecondOrderCases => OpCases.All().Where(c => c.SecondOrder);
+    public static IEnumerable<DerivativeCase> SecondOrderCases => DerivativeCases.All().Where(c => c.SecondOrder);
 
     [TestCaseSource(nameof(Cases))]
-    public void FirstOrderMatchesFiniteDifferences(OpCase c)
+    public void FirstOrderMatchesFiniteDifferences(DerivativeCase c)
     {
         var result = Gradcheck.Check(c.Apply, c.Inputs(), eps: c.Tolerance.Eps, atol: c.Tolerance.Atol, rtol: c.Tolerance.Rtol);
         Assert.That(result.Passed, Is.True, result.ToString());
@@ -22,14 +22,14 @@ public class DerivativeTableTests
     }
 
     [TestCaseSource(nameof(SecondOrderCases))]
-    public void SecondOrderMatchesFiniteDifferences(OpCase c)
+    public void SecondOrderMatchesFiniteDifferences(DerivativeCase c)
     {
         var result = Gradcheck.CheckSecondOrder(c.Apply, c.Inputs(), eps: 1e-5, atol: 1e-5, rtol: 1e-4);
         Assert.That(result.Passed, Is.True, result.ToString());
     }
 
     [TestCaseSource(nameof(Cases))]
-    public void FusedAndDifferentiableBackwardAgree(OpCase c)
+    public void FusedAndDifferentiableBackwardAgree(DerivativeCase c)
     {
         var inputs = c.Inputs();
         var y = c.Apply(inputs);
@@ -50,7 +50,7 @@ public class DerivativeTableTests
     [Test]
     public void EveryDifferentiableRowHasASampledCase()
     {
-        var covered = OpCases.All().Select(c => c.Row).ToHashSet();
+        var covered = DerivativeCases.All().Select(c => c.Row).ToHashSet();
         var missing = Rows().Where(r => !r.Row.NonDifferentiable && !covered.Contains(r.Name)).Select(r => r.Name).ToList();
         Assert.That(missing, Is.Empty, "rows without a sampler case: " + string.Join(", ", missing));
     }
@@ -73,7 +73,7 @@ public class DerivativeTableTests
     [Test]
     public void EveryPublicDifferentiableOpIsCovered()
     {
-        var caseNames = OpCases.All().Select(c => c.Name.Split('.')[0]).ToHashSet();
+        var caseNames = DerivativeCases.All().Select(c => c.Name.Split('.')[0]).ToHashSet();
         var ops = typeof(Tensor).GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly)
             .Where(m => m.ReturnType == typeof(Tensor) && !m.IsSpecialName)
             .Select(m => m.Name).Distinct()

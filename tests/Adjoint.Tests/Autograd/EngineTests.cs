@@ -372,8 +372,8 @@ public class EngineTests
         Assert.That(ce.Item<double>(), Is.EqualTo((2000 + 0) / 2.0).Within(1e-9)); // row 0: 1000 − (−1000); row 1: 800 − 800
         var bce = Loss.BinaryCrossEntropyWithLogits(Tensor.FromArray(new double[] { 500, -500 }), Tensor.FromArray(new double[] { 0, 1 }));
         Assert.That(bce.Item<double>(), Is.EqualTo(500).Within(1e-9));
-        Assert.That(Gradcheck.Check(t => Loss.CrossEntropy(t[0], [0, 2, 1]), [OpCases.U(-3, 3, 3, 3)]).Passed, Is.True);
-        Assert.That(Gradcheck.Check(t => Loss.BinaryCrossEntropyWithLogits(t[0], t[1]), [OpCases.U(-3, 3, 4), OpCases.U(0, 1, 4)]).Passed, Is.True);
-        Assert.That(Gradcheck.Check(t => Loss.Mse(t[0], t[1]), [OpCases.U(-3, 3, 4), OpCases.U(0, 1, 4)]).Passed, Is.True);
+        Assert.That(Gradcheck.Check(t => Loss.CrossEntropy(t[0], [0, 2, 1]), [DerivativeCases.U(-3, 3, 3, 3)]).Passed, Is.True);
+        Assert.That(Gradcheck.Check(t => Loss.BinaryCrossEntropyWithLogits(t[0], t[1]), [DerivativeCases.U(-3, 3, 4), DerivativeCases.U(0, 1, 4)]).Passed, Is.True);
+        Assert.That(Gradcheck.Check(t => Loss.Mse(t[0], t[1]), [DerivativeCases.U(-3, 3, 4), DerivativeCases.U(0, 1, 4)]).Passed, Is.True);
     }
 }

@@ -6,7 +6,7 @@ namespace Adjoint.Tests.Differentiation;
 [TestFixture]
 public class ForwardModeTests
 {
-    public static IEnumerable<OpCase> Cases => OpCases.All();
+    public static IEnumerable<DerivativeCase> Cases => DerivativeCases.All();
 
     private static Tensor[] RandomLike(Tensor[] xs, ulong seed) =>
         xs.Select((x, i) => Tensor.Randn(x.Shape.ToArray(), DType.Float64, new Generator(seed + (ulong)i))).ToArray();
@@ -14,7 +14,7 @@ public class ForwardModeTests
     private static double Dot(Tensor a, Tensor b) => (a.Contiguous() * b.Contiguous()).Sum().Item<double>();
 
     [TestCaseSource(nameof(Cases))]
-    public void JvpMatchesCentralDifferences(OpCase c)
+    public void JvpMatchesCentralDifferences(DerivativeCase c)
     {
         var x = c.Inputs();
         var v = RandomLike(x, 11);
@@ -32,7 +32,7 @@ public class ForwardModeTests
     }
 
     [TestCaseSource(nameof(Cases))]
-    public void ForwardAndReverseAreAdjoint(OpCase c)
+    public void ForwardAndReverseAreAdjoint(DerivativeCase c)
     {
         // ⟨w, J·u⟩ = ⟨Jᵀ·w, u⟩ with J·u from forward mode and Jᵀ·w from reverse mode.
         var x = c.Inputs();
@@ -50,7 +50,7 @@ public class ForwardModeTests
     }
 
     [TestCaseSource(nameof(Cases))]
-    public void BatchedTangentsEqualOneDirectionAtATime(OpCase c)
+    public void BatchedTangentsEqualOneDirectionAtATime(DerivativeCase c)
     {
         var x = c.Inputs();
         int diffIndex = Array.FindIndex(x, t => t.RequiresGrad);

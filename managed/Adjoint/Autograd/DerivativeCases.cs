@@ -1,49 +1,72 @@
-using NUnit.Framework;
-namespace Adjoint.Tests.Differentiation;
+using System.Reflection;
+
+namespace Adjoint;
 
 /// <summary>
-/// One sampled use of a differentiable op: how to build float64 inputs in the op's domain and how to call it.
-/// <see cref="Row"/> names the derivative-table row the case exercises (the meta-tests check every row has one).
+/// One sampled use of a derivative-table row: how to build float64 inputs in the op's domain and how to call the op.
 /// </summary>
-public sealed record OpCase(string Name, string Row, Func<Tensor[]> Inputs, Func<Tensor[], Tensor> Apply, bool SecondOrder = true)
+/// <param name="Name">Case name, e.g. <c>"MatMul.batched.broadcast"</c>; the part before the first dot names the op.</param>
+/// <param name="Row">The derivative-table row the case exercises.</param>
+/// <param name="Inputs">Builds fresh float64 inputs that require grad.</param>
+/// <param name="Apply">The function checked, f(inputs).</param>
+/// <param name="SecondOrder">Whether the second-order check (the gradient of ⟨∇f, v⟩) applies.</param>
+public sealed record DerivativeCase(string Name, string Row, Func<Tensor[]> Inputs, Func<Tensor[], Tensor> Apply, bool SecondOrder = true)
 {
-    /// <summary>Finite-difference step and tolerances; float32 round trips need a coarser step than float64 ops.</summary>
+    /// <summary>
+    /// Finite-difference step and the tolerances |analytical − numerical| ≤ Atol + Rtol·|numerical| for the first-order
+    /// check. float32 round trips need a coarser step than float64 ops.
+    /// </summary>
     public (double Eps, double Atol, double Rtol) Tolerance { get; init; } = (1e-6, 1e-7, 1e-6);
 
+    /// <inheritdoc/>
     public override string ToString() => Name;
 }
 
-/// <summary>The sampler table: every row of the derivative table, with shapes, domains, broadcasting and views.</summary>
-public static class OpCases
+/// <summary>
+/// The sampler table behind <c>adjoint gradcheck</c> and the generated derivative tests: at least one case per
+/// differentiable row of the derivative table, with broadcasting, non-contiguous views and the domains each op needs
+/// (logs of positive values, |x| away from the kinks of abs and relu, well-conditioned matrices for linear algebra).
+/// Run a case with <c>Gradcheck.Check(c.Apply, c.Inputs(), eps: c.Tolerance.Eps, …)</c>; <see cref="TableRows"/> lists the rows themselves so a row
+/// without a case is reported rather than silently skipped.
+/// </summary>
+public static class DerivativeCases
 {
     private static int _seed = 100;
 
-    /// <summary>Uniform in [lo, hi), float64, requiring grad.</summary>
+    /// <summary>The differentiable rows of the derivative table (the op rows and the linear-algebra rows), by name.</summary>
+    public static IReadOnlyList<string> TableRows()
+    {
+        var rows = new List<string>();
+        foreach (var table in new[] { typeof(Derivatives), typeof(LinalgRows) })
+            foreach (var field in table.GetFields(BindingFlags.Static | BindingFlags.Public))
+                if (field.GetValue(null) is OpRow row && !row.NonDifferentiable) rows.Add(field.Name);
+        return rows;
+    }
+
+    /// <summary>Uniform in [lo, hi), float64, requiring grad; each call draws from a new seed.</summary>
     public static Tensor U(double lo, double hi, params int[] shape)
     {
         var r = Tensor.Rand(shape, DType.Float64, new Generator((ulong)Interlocked.Increment(ref _seed)));
         return (r * (hi - lo) + lo).Detach().SetRequiresGrad();
     }
 
-    /// <summary>Values in ±[lo, hi) (bounded away from zero), random sign.</summary>
+    /// <summary>Values in ±[lo, hi) (bounded away from zero), random sign, requiring grad.</summary>
     public static Tensor AwayFromZero(double lo, double hi, params int[] shape)
     {
         var mag = U(lo, hi, shape).Detach();
-        var sign = (U(0, 1, shape).Detach().Gt(0.5) * 2.0 - 1.0);
+        var sign = U(0, 1, shape).Detach().Gt(0.5) * 2.0 - 1.0;
         return (mag * sign).Detach().SetRequiresGrad();
     }
 
-    /// <summary>A non-contiguous view: the transpose of a random [cols, rows] matrix.</summary>
-    public static Tensor Transposed(double lo, double hi, int rows, int cols)
-    {
-        var t = U(lo, hi, cols, rows).Detach().Transpose(0, 1);
-        return t.SetRequiresGrad();
-    }
+    /// <summary>A non-contiguous [rows, cols] view, uniform in [lo, hi): the transpose of a random [cols, rows] matrix.</summary>
+    public static Tensor Transposed(double lo, double hi, int rows, int cols) =>
+        U(lo, hi, cols, rows).Detach().Transpose(0, 1).SetRequiresGrad();
 
-    private static OpCase C(string name, string row, Func<Tensor[]> inputs, Func<Tensor[], Tensor> apply, bool second = true) =>
+    private static DerivativeCase C(string name, string row, Func<Tensor[]> inputs, Func<Tensor[], Tensor> apply, bool second = true) =>
         new(name, row, inputs, apply, second);
 
-    public static IEnumerable<OpCase> All()
+    /// <summary>Every case, grouped as the table is.</summary>
+    public static IEnumerable<DerivativeCase> All()
     {
         // Elementwise unary, on contiguous and non-contiguous inputs.
         yield return C("Neg", "Neg", () => [U(-2, 2, 3, 4)], x => x[0].Neg());
