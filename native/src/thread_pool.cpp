@@ -29,6 +29,8 @@ namespace {
 
 // About 50-100 us of polling (pause is ~100+ cycles on recent Intel cores) before a worker sleeps.
 constexpr int kSpinRounds = 2000;
+// Pauses between yields while a thread waits on another (Note [Yielding while waiting]).
+constexpr int kPausePolls = 32;
 
 class Pool {
  public:
@@ -54,10 +56,14 @@ class Pool {
     wake_cv_.notify_all();
     const int64_t mine = drain(gen, fn, ctx, tasks);
     // Wait for the helpers' tasks; they are short-lived relative to a job, so poll.
+    // Note [Yielding while waiting]: on this 2-core machine other processes often hold one core, and the
+    // scheduler then puts the caller and a helper on the same core. A pure pause loop there burns the
+    // time slice (milliseconds) the helper needs to finish; a yield hands it over at once and costs
+    // about a microsecond when the core is not shared.
     int64_t polls = 0;
     while (done_.load(std::memory_order_acquire) + mine < tasks) {
-      if (++polls < 4 * kSpinRounds) ADJ_PAUSE();
-      else std::this_thread::yield();
+      if (++polls % kPausePolls == 0) std::this_thread::yield();
+      else ADJ_PAUSE();
     }
   }
 
@@ -78,7 +84,11 @@ class Pool {
   void worker(int index) {
     uint64_t seen = 0;
     for (;;) {
-      for (int i = 0; i < kSpinRounds && wake_gen_.load(std::memory_order_acquire) == seen; ++i) ADJ_PAUSE();
+      // Polls with a yield every kPausePolls pauses (Note [Yielding while waiting]).
+      for (int i = 0; i < kSpinRounds && wake_gen_.load(std::memory_order_acquire) == seen; ++i) {
+        if (i % kPausePolls == kPausePolls - 1) std::this_thread::yield();
+        else ADJ_PAUSE();
+      }
       if (wake_gen_.load(std::memory_order_acquire) == seen) {
         std::unique_lock<std::mutex> lk(wake_m_);
         wake_cv_.wait(lk, [&] { return wake_gen_.load(std::memory_order_acquire) != seen; });
@@ -150,6 +160,8 @@ thread_local Scratch t_scratch;
 }  // namespace
 
 int max_threads() { return adj_get_num_threads(); }
+
+void yield_thread() { std::this_thread::yield(); }
 
 void parallel_for(int64_t tasks, int threads, task_fn fn, void* ctx) {
   if (tasks <= 0) return;

@@ -663,7 +663,11 @@ template <class T, int MR, int NV> struct Gemm {
       return true;
     }
     if (!wait) return __atomic_load_n(st, __ATOMIC_ACQUIRE) == kReady;
-    while (__atomic_load_n(st, __ATOMIC_ACQUIRE) != kReady) spin_pause();
+    // The packer may share this core with us (Note [Yielding while waiting] in thread_pool.cpp).
+    for (int polls = 1; __atomic_load_n(st, __ATOMIC_ACQUIRE) != kReady; ++polls) {
+      if (polls % 32 == 0) yield_thread();
+      else spin_pause();
+    }
     return true;
   }
 
@@ -778,7 +782,7 @@ template <class T, int MR, int NV> struct Gemm {
         job.kc = k - pc < kc_even ? k - pc : kc_even;
         job.beta_k = pc == 0 ? beta : T(1);
         for (int64_t q = 0; q < job.npanels; ++q) state[q] = kFree;
-        parallel_for(parts, parts, &compute_task, &job);
+        parallel_for(parts, static_cast<int>(threads), &compute_task, &job);
       }
     }
   }
