@@ -22,6 +22,19 @@ namespace Adjoint;
 // placeholders are already on the graph; it saves its inputs (through the outer capture, so the outer
 // sequence matches the original one) and discards everything else.
 
+// Note [Value-only recomputation]
+// A tape runs a unit again either for a saved tensor only the unit's own ops give back (an Internal slot, a
+// parameter that is gone) or only for values: its input and output, which some unread Input/Output slot of it or
+// of a neighbour needs (Note [What a tape must run]). The second kind needs no graph: it runs under no-grad (no
+// nodes, no saved-tensor bookkeeping; in y = tanh(x·W + b) that is the no-grad forward rate) and hands its input
+// and output to its unread slots in the order and at the point a recorded run would, so bytes and peaks are those
+// of the recorded run. The values are bitwise the recorded ones: Ops.Call runs the same forward kernel whether or
+// not it records, as the no-grad advances between snapshots already rely on. Under the determinism check they are
+// compared with the forward pass's fingerprints like captured ones. A unit keeps the recorded run when it drew
+// from a generator in the forward pass, under createGraph (the recomputed tensors must carry history), and under
+// a forward-mode level (its JVP saves are not in the slot sequence). A recorded unit after value-only ones gets
+// its input as fresh leaves, as at the start of a run. Each value-only unit still counts as a recomputed step.
+
 // Note [Checkpoint byte accounting]
 // MemoryStats counts what is really held: a frame's inputs (as ordinary saved tensors, so an outer checkpoint
 // can drop them too), its snapshots, and its slots while they hold a tensor. Placeholders count 0 bytes. The
@@ -43,6 +56,8 @@ internal sealed class ChainFrame
     private SavedTensor[] _inputs = [];
     private bool[][] _requiresGrad = [];
     private GeneratorState[][] _rng = [];
+    // Unit u drew from a generator in the forward pass: its recomputation stays recorded (Note [Value-only recomputation]).
+    private bool[] _draws = [];
     private List<Slot>[] _slots = [];
     private readonly Dictionary<int, (Tensor[] Values, int[] Versions, long Bytes)> _snapshots = [];
     private int _cursor;
@@ -174,6 +189,7 @@ internal sealed class ChainFrame
         _forwardLevel = ForwardAD.IsActive;
         _requiresGrad = new bool[n + 1][];
         _rng = new GeneratorState[n + 1][];
+        _draws = new bool[n + 1];
         _slots = new List<Slot>[n + 1];
         _requiresGrad[0] = inputs.Select(t => t.RequiresGrad).ToArray();
         var current = inputs;
@@ -188,6 +204,7 @@ internal sealed class ChainFrame
                 pending.Clear();
                 var input = current;
                 current = _units[unit - 1](current);
+                _draws[unit] = Drew(_rng[unit]);
                 Classify(unit, pending, input, current);
                 _requiresGrad[unit] = current.Select(t => t.RequiresGrad).ToArray();
                 if (_schedule.SnapshotInForward[unit]) TakeShot(unit, current);
@@ -231,6 +248,14 @@ internal sealed class ChainFrame
             if (keep) slot.Hold(t, fromForward: true);
             else if (_check) slot.Hash = Fingerprint(t);
         }
+    }
+
+    /// <summary>Some generator moved since <paramref name="before"/> was taken.</summary>
+    private bool Drew(GeneratorState[] before)
+    {
+        for (int g = 0; g < _generators.Length; g++)
+            if (_generators[g].GetState() != before[g]) return true;
+        return false;
     }
 
     private void TakeShot(int position, Tensor[] values)
@@ -330,16 +355,23 @@ internal sealed class ChainFrame
     /// <summary>Records again what units a+1..b must give back (Note [What a tape must run]) and fills the rest.</summary>
     private void Tape(int a, int b, bool consume, bool takesOutput)
     {
+        // Decided before anything runs: filling one unit's slots changes no other unit's.
+        var unfillable = new bool[b + 1];
+        for (int u = a + 1; u <= b; u++) unfillable[u] = Unfillable(u);
         var run = TapePlanner.MustRun(a, b,
-            u => _slots[u].Exists(s => s.Pending && (s.Source.Kind == SlotKind.Internal || (s.Source.Kind == SlotKind.External && s.Parameter is null))),
+            u => unfillable[u],
             p => _slots[p].Exists(s => s.Pending && s.Source.Kind == SlotKind.Output)
                  || (p < b && _slots[p + 1].Exists(s => s.Pending && s.Source.Kind == SlotKind.Input)),
             p => p == a || Available(p) is not null);
+        // Note [Value-only recomputation]: a unit that runs only for its input and output values runs without the graph.
+        bool valueOnly = !GradMode.IsEnabled && !_forwardLevel;
+        var record = new bool[b + 1];
+        for (int u = a + 1; u <= b; u++) record[u] = !valueOnly || unfillable[u] || _draws[u];
         // Unit b runs: the snapshot it would hand over is freed first, as the plain order does.
         if (takesOutput && run[b]) FreeShot(b);
         var ends = new Dictionary<int, Tensor[]>();
         foreach (var (start, end) in TapePlanner.Ranges(run, a, b))
-            ends[end] = Run(start - 1, end, capture: true, freeFrom: consume && start - 1 == a);
+            ends[end] = Run(start - 1, end, capture: true, freeFrom: consume && start - 1 == a, record);
 
         // The units that did not run get their Input and Output slots from available tensors and the ranges' ends.
         var fills = new List<(Slot Slot, Tensor Value, bool Original)>();
@@ -362,6 +394,15 @@ internal sealed class ChainFrame
         foreach (var (slot, value, original) in fills) slot.Hold(value, fromForward: original);
     }
 
+    /// <summary>Unit u has an unread slot only running it with the graph recorded gives back (Note [What a tape must run]).</summary>
+    private bool Unfillable(int u)
+    {
+        foreach (var s in _slots[u])
+            if (s.Pending && (s.Source.Kind == SlotKind.Internal || (s.Source.Kind == SlotKind.External && s.Parameter is null)))
+                return true;
+        return false;
+    }
+
     /// <summary>x_p without running anything: the chain's input, a snapshot, or held slots that are x_p; else null.</summary>
     private Tensor[]? Available(int p)
     {
@@ -381,8 +422,10 @@ internal sealed class ChainFrame
     /// <summary>
     /// Re-runs units from+1..to from x_from (<see cref="Available"/>), with each unit's generator states. With
     /// <paramref name="freeFrom"/> the snapshot at <paramref name="from"/> is dropped once restored (a tape taking it over).
+    /// A capturing run records unit u only where <paramref name="record"/>[u] (all units when it is null); the
+    /// others run without the graph and hand their input and output values to their slots (Note [Value-only recomputation]).
     /// </summary>
-    private Tensor[] Run(int from, int to, bool capture, bool freeFrom)
+    private Tensor[] Run(int from, int to, bool capture, bool freeFrom, bool[]? record = null)
     {
         bool createGraph = GradMode.IsEnabled;
         var x = Restore(from, createGraph);
@@ -390,22 +433,33 @@ internal sealed class ChainFrame
         if (freeFrom) FreeShot(from);
         var saved = _generators.Select(g => g.GetState()).ToArray();
         var sink = new Capture(this, _forwardLevel) { Fill = capture };
+        bool leaves = true; // x are graph leaves (or, under createGraph, graph-connected) as a recorded unit needs them
         try
         {
-            using (GradMode.Set(capture || createGraph))
-            using (capture || createGraph ? SavedTensorHookStack.Push(sink.Pack, UnpackHeld) : null)
+            for (int u = from + 1; u <= to; u++)
             {
-                for (int u = from + 1; u <= to; u++)
+                for (int g = 0; g < _generators.Length; g++) _generators[g].SetState(_rng[u][g]);
+                if (capture && record is not null && !record[u])
                 {
-                    for (int g = 0; g < _generators.Length; g++) _generators[g].SetState(_rng[u][g]);
+                    var input = x;
+                    using (GradMode.Set(false)) x = _units[u - 1](x);
+                    FillValues(u, input, x);
+                    leaves = false;
+                    continue;
+                }
+                if (!leaves) x = Leaves(x, u - 1);
+                leaves = true;
+                using (GradMode.Set(capture || createGraph))
+                using (capture || createGraph ? SavedTensorHookStack.Push(sink.Pack, UnpackHeld) : null)
+                {
                     sink.Unit = u;
                     sink.Count = 0;
                     x = _units[u - 1](x);
-                    if (capture && sink.Count != _slots[u].Count)
-                        throw new CheckpointMismatchException(
-                            $"Checkpoint: recomputing unit {u} saved {sink.Count} tensors for backward, the forward pass saved {_slots[u].Count}. " +
-                            "The segment must do the same operations when it runs again (no data-dependent control flow on state that changed).");
                 }
+                if (capture && sink.Count != _slots[u].Count)
+                    throw new CheckpointMismatchException(
+                        $"Checkpoint: recomputing unit {u} saved {sink.Count} tensors for backward, the forward pass saved {_slots[u].Count}. " +
+                        "The segment must do the same operations when it runs again (no data-dependent control flow on state that changed).");
             }
         }
         finally
@@ -414,6 +468,32 @@ internal sealed class ChainFrame
         }
         MemoryStats.AddRecomputed(to - from, _owner);
         return x;
+    }
+
+    /// <summary>
+    /// Gives the unread slots of unit <paramref name="unit"/>, run without the graph, their values: each is the
+    /// unit's input or output (the tape recorded it only when that holds). Checked like <see cref="Captured"/>.
+    /// </summary>
+    private void FillValues(int unit, Tensor[] input, Tensor[] output)
+    {
+        var slots = _slots[unit];
+        for (int k = 0; k < slots.Count; k++)
+        {
+            var slot = slots[k];
+            if (!slot.Pending || slot.Parameter is not null) continue;
+            var values = slot.Source.Kind switch
+            {
+                SlotKind.Input => input,
+                SlotKind.Output => output,
+                _ => throw new InvalidOperationException($"Checkpoint: unit {unit} was recomputed without the graph but has an unread {slot.Source.Kind} saved tensor (internal error)."),
+            };
+            if (slot.Source.Index >= values.Length)
+                throw new CheckpointMismatchException(
+                    $"Checkpoint: recomputing unit {unit} gave {values.Length} {(slot.Source.Kind == SlotKind.Input ? "inputs" : "outputs")}; the forward pass saved its {slot.Source.Kind.ToString().ToLowerInvariant()} {slot.Source.Index}.");
+            CheckShape(unit, k, slot, values[slot.Source.Index]);
+            Check(unit, k, slot, values[slot.Source.Index]);
+            slot.Hold(values[slot.Source.Index], fromForward: false);
+        }
     }
 
     private Tensor[] Restore(int position, bool keepGraph)
@@ -436,7 +516,12 @@ internal sealed class ChainFrame
         {
             values = Available(position) ?? throw new InvalidOperationException($"Checkpoint: x_{position} is not held (internal schedule error).");
         }
-        if (keepGraph) return values;
+        return keepGraph ? values : Leaves(values, position);
+    }
+
+    /// <summary>x_position as fresh graph leaves that require grad where the forward pass's values did.</summary>
+    private Tensor[] Leaves(Tensor[] values, int position)
+    {
         var detached = new Tensor[values.Length];
         for (int i = 0; i < values.Length; i++)
         {
@@ -452,16 +537,27 @@ internal sealed class ChainFrame
         if (index >= slots.Count)
             throw new CheckpointMismatchException($"Checkpoint: recomputing unit {unit} saved more tensors for backward than the forward pass ({slots.Count}).");
         var slot = slots[index];
+        CheckShape(unit, index, slot, t);
+        // Held, already read in this pass, or a parameter read where it lives: nothing to keep.
+        if (!slot.Pending || slot.Parameter is not null) return;
+        Check(unit, index, slot, t);
+        slot.Hold(t, fromForward: false);
+    }
+
+    private static void CheckShape(int unit, int index, Slot slot, Tensor t)
+    {
         if (!slot.Shape.AsSpan().SequenceEqual(t.ShapeArray) || slot.DType != t.DType)
             throw new CheckpointMismatchException(
                 $"Checkpoint: recomputing unit {unit}, saved tensor {index} has shape {Shapes.Format(t.ShapeArray)} {t.DType}; the forward pass saved {Shapes.Format(slot.Shape)} {slot.DType}.");
-        // Held, already read in this pass, or a parameter read where it lives: nothing to keep.
-        if (!slot.Pending || slot.Parameter is not null) return;
+    }
+
+    /// <summary>Under the determinism check: the recomputed value against the forward pass's fingerprint.</summary>
+    private void Check(int unit, int index, Slot slot, Tensor t)
+    {
         if (_check && !slot.FromForward && slot.Hash != Fingerprint(t))
             throw new CheckpointMismatchException(
                 $"Checkpoint: recomputing unit {unit}, saved tensor {index} (shape {Shapes.Format(slot.Shape)}, produced by {t.GradFn?.Name ?? "a leaf"}) " +
                 "differs from the forward pass. Is the segment nondeterministic, or does it draw from a generator not listed in CheckpointOptions.Generators?");
-        slot.Hold(t, fromForward: false);
     }
 
     // ---- release ---------------------------------------------------------------------------------------

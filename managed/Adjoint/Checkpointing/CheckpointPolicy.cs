@@ -140,7 +140,8 @@ public sealed class CheckpointOptions
     /// <summary>
     /// Compare every recomputed saved tensor with a fingerprint (64-bit hash of its bytes) taken in the forward
     /// pass and throw <see cref="CheckpointMismatchException"/> on a difference. Costs one read of each tensor.
-    /// Shapes, dtypes and the number of saved tensors are always checked.
+    /// Shapes and dtypes are always checked, and so is the number of saved tensors of a unit that is recomputed with
+    /// the graph recorded (a unit recomputed only for its input and output values runs without it).
     /// </summary>
     public bool DeterminismCheck { get; init; }
 
