@@ -313,10 +313,10 @@ def time_batch(fn, reps):
     return (time.perf_counter() - t0) / reps, (time.process_time() - c0) / reps
 
 
-def measure(case, rounds, budget, probe=None):
+def measure(case, rounds, budget, probe=None, settle=0.0):
     """Medians of wall and CPU seconds per call for both peers, and of the probe's FLOP/s (None without one).
-    Each round runs an Adjoint batch, a PyTorch batch and, when given, a probe batch, so all three share
-    the machine's state of that moment."""
+    Each round runs an Adjoint batch, when given a probe batch, then a PyTorch batch, so all three share
+    the machine's state of that moment. settle: seconds to sleep after each PyTorch batch (see main)."""
     # calibrate: enough repetitions that one batch takes ~budget seconds
     case.adjoint()
     case.peer()
@@ -325,9 +325,11 @@ def measure(case, rounds, budget, probe=None):
     a_times, p_times, peaks = [], [], []
     for _ in range(rounds):
         a_times.append(time_batch(case.adjoint, reps))
-        p_times.append(time_batch(case.peer, reps))
         if probe is not None:
             peaks.append(probe.rate())
+        p_times.append(time_batch(case.peer, reps))
+        if settle:
+            time.sleep(settle)
     med = statistics.median
     return (med(w for w, _ in a_times), med(w for w, _ in p_times),
             med(c for _, c in a_times), med(c for _, c in p_times), med(peaks) if peaks else None)
@@ -340,6 +342,8 @@ def main():
     ap.add_argument("--budget", type=float, default=0.05, help="seconds per timed batch")
     ap.add_argument("--filter", default="")
     ap.add_argument("--quick", action="store_true", help="3 rounds, short batches")
+    ap.add_argument("--settle", type=float, default=0.2,
+                    help="seconds to wait after each PyTorch GEMM batch on more than 1 thread (0: none)")
     args = ap.parse_args()
     if args.quick:
         args.rounds, args.budget = 3, 0.02
@@ -362,9 +366,17 @@ def main():
     print("| case | Adjoint | PyTorch | unit | Adjoint % of nominal | measured peak | Adjoint % of measured"
           " | PyTorch % of measured | Adjoint / PyTorch | same, per CPU-second |")
     print("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|")
+    # Debian's pthread OpenBLAS keeps its worker threads spinning (sched_yield) for about 0.13 s after every
+    # call (2^28 cycles, measured: the process burns a core's CPU time through a 0.125 s sleep after a 2-thread
+    # torch.mm, none after that). Adjoint's batch would run against that spinner on a 2-core machine while
+    # PyTorch's never meets Adjoint's workers (they sleep 0.1 ms after a job), so on more than one thread the
+    # GEMM cases wait out the spin after each PyTorch batch: both peers then start from an idle pool.
+    settle = args.settle if threads > 1 else 0.0
+    if settle:
+        print(f"# GEMM cases: {settle}s pause after each PyTorch batch (OpenBLAS's workers spin ~0.13 s after a call)\n")
     for c in cases:
         gemm = c.unit == "GFLOP/s"
-        ta, tp, ca, cp, peak = measure(c, args.rounds, args.budget, probe if gemm else None)
+        ta, tp, ca, cp, peak = measure(c, args.rounds, args.budget, probe if gemm else None, settle if gemm else 0.0)
         scale = 1e9
         va, vp = c.work / ta / scale, c.work / tp / scale
         ref = PEAK_GFLOPS[threads] if gemm else BANDWIDTH_GBS[threads]
