@@ -130,6 +130,31 @@ public class ValueOnlyRecomputationTests
     }
 
     [Test]
+    public void AValueOnlyRunFreesWhatTheLayerMadeBesidesItsOutput()
+    {
+        // Each layer hands its pre-activation out to a list: the forward pass's stay alive (the graph holds them), a
+        // value-only recomputation's are disposed when the layer returns; its output lives on in the slots.
+        var chain = new TanhChain(layers: 9, width: 4, batch: 2, DType.Float32);
+        chain.Input.RequiresGrad = true;
+        var plain = Train(chain, chain.Layers, CheckpointPolicy.None);
+        var made = new List<(bool InBackward, Tensor Pre, Tensor Out)>();
+        var log = new Log();
+        var layers = chain.Layers.Select((_, i) => (Func<Tensor, Tensor>)(x =>
+        {
+            var pre = x.MatMul(chain.Weights[i]) + chain.Biases[i];
+            var y = pre.Tanh();
+            made.Add((log.InBackward, pre, y));
+            return y;
+        })).ToArray();
+        var run = Train(chain, layers, CheckpointPolicy.SqrtN, log);
+        Assert.That(run.Grads, Is.EqualTo(plain.Grads));
+        var again = made.Where(m => m.InBackward).ToList();
+        Assert.That(again, Has.Count.EqualTo(run.Recomputed).And.Count.GreaterThan(0));
+        Assert.That(again.All(m => m.Pre.IsDisposed && !m.Out.IsDisposed), "value-only: intermediates freed, outputs kept");
+        Assert.That(made.Where(m => !m.InBackward).All(m => !m.Pre.IsDisposed), "the forward pass's tensors are not touched");
+    }
+
+    [Test]
     public void AValueOnlyLayerWithAnotherShapeIsAMismatch()
     {
         var chain = new TanhChain(layers: 9, width: 4, batch: 2, DType.Float32);
