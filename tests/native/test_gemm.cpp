@@ -88,6 +88,10 @@ template <class T> void gemm_edges() {
         residual_case<T>(k, rng, trial & 1, (trial >> 1) & 1, m, n, kk, trial % 3 ? T(1) : T(-0.75), beta,
                          beta == T(0) && trial % 5 == 0);  // NaN in C must not leak when beta = 0
       }
+      // A packed B block over 1 MiB (the last microkernel of a panel prefetches the next panel: Note [Next B
+      // panel]), with a 1-row last tile, a 20-column last panel and two k blocks.
+      residual_case<T>(k, rng, false, false, 61, 2100, 300, T(1), T(0), false);
+      residual_case<T>(k, rng, true, true, 61, 2100, 300, T(-1), T(0.5), false);
     }
   }
   adj_set_num_threads(saved);

@@ -175,9 +175,12 @@ template <class T, int MR, int NV> struct Gemm {
   // R < MR computes only the first R rows of the MR-wide A panel: the last row tile of a product whose
   // m is not a multiple of MR (m = 256 on 12 rows leaves 4) would otherwise spend 12 rows of FMAs on
   // 4, about 3 % of such a product.
-  template <int R = MR>
+  //
+  // PF: also bring the next B micro-panel (kc x NR at `next_b`) into L2, one k row of it per k step, so
+  // the loop over it starts from L2 instead of L3 (Note [Next B panel]).
+  template <int R = MR, bool PF = false>
   static void micro(int64_t kc, const T* __restrict ap, const T* __restrict bp, T* c, int64_t ldc, T alpha, T beta,
-                    int mr, int nr) {
+                    int mr, int nr, const T* next_b = nullptr) {
     {
       // C is touched only after the k loop; start its lines on their way now. The row pointers are
       // hidden from the optimiser afterwards: kept live across the loop they would take the general
@@ -201,6 +204,11 @@ template <class T, int MR, int NV> struct Gemm {
 #pragma GCC unroll 2
     for (int64_t p = 0; p < kc; ++p, ap += MR, bp += NR) {
       __builtin_prefetch(ap + 8 * MR, 0, 3);
+      if constexpr (PF) {
+        constexpr int kLines = NR * static_cast<int>(sizeof(T)) / 64, kStep = 64 / static_cast<int>(sizeof(T));
+#pragma GCC unroll 4
+        for (int l = 0; l < kLines; ++l) __builtin_prefetch(next_b + p * NR + l * kStep, 0, 2);
+      }
       V b[NV];
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) b[v] = load(bp + v * V::N);
@@ -691,6 +699,13 @@ template <class T, int MR, int NV> struct Gemm {
     }
     // The first pass starts at this thread's share of the panels (Note [B packing on first use]).
     const int64_t span = q1 - q0, rot = j.tm > 1 ? span * bi / j.tm : 0;
+    // Note [Next B panel]: when the packed B block is larger than about half of L2 (2048^3: 2 MiB of B
+    // next to this thread's 480 KiB of A), its micro-panels fall out to L3 between two row blocks, and
+    // each panel's first microkernel waited for it. The last microkernel of a panel prefetches the
+    // next one into L2 instead. A small gain: 2048^3 on 1 thread, same-process A/B, 15 of 15 measurements
+    // +0.9..+7.5 %, median +2.1 %, where two identical builds differ by -2.2..+2.8 % (median +0.8 %);
+    // neutral to -3 % at 1024^3 (1 MiB block), so not at or below 1 MiB.
+    const bool pf_next = static_cast<size_t>(j.nc * j.kc) * sizeof(T) > (size_t(1) << 20);
     int64_t later[kMaxPanels];
     for (int64_t ic = i0; ic < i1; ic += mc_even) {          // loop 3
       const int64_t mc = i1 - ic < mc_even ? i1 - ic : mc_even;
@@ -717,7 +732,10 @@ template <class T, int MR, int NV> struct Gemm {
           const int mr = static_cast<int>(mc - ir < MR ? mc - ir : MR);
           T* ct = cj + (ic + ir) * j.ldc;
           const T* at = apack + ir * j.kc;
-          if (mr > 2 * MR / 3) micro(j.kc, at, bp, ct, j.ldc, j.alpha, j.beta_k, mr, nr);
+          if (pf_next && mr == MR && ir + MR >= mc && s + 1 < span)
+            micro<MR, true>(j.kc, at, bp, ct, j.ldc, j.alpha, j.beta_k, mr, nr,
+                            j.bpack + (q0 + (s + 1 + rot) % span) * NR * j.kc);
+          else if (mr > 2 * MR / 3) micro(j.kc, at, bp, ct, j.ldc, j.alpha, j.beta_k, mr, nr);
           else if (mr > MR / 3) micro<2 * MR / 3>(j.kc, at, bp, ct, j.ldc, j.alpha, j.beta_k, mr, nr);
           else micro<MR / 3>(j.kc, at, bp, ct, j.ldc, j.alpha, j.beta_k, mr, nr);
         }
