@@ -96,11 +96,11 @@ public static class TrainCommand
             double testAccuracy = test.Count > 0 ? Trainer.Accuracy(model, test) : double.NaN;
             history.Add((e, loss, accuracy, testAccuracy));
             return string.Create(CultureInfo.InvariantCulture,
-                $"epoch {e}/{epochs}  loss {loss:F4}  train accuracy {accuracy:P1}{(test.Count > 0 ? $"  test accuracy {testAccuracy:P1}" : "")}");
+                $"epoch {e}/{epochs}  loss {loss:F4}  train accuracy {accuracy:P1}{(test.Count > 0 ? string.Create(CultureInfo.InvariantCulture, $"  test accuracy {testAccuracy:P1}") : "")}");
         });
         var last = history[^1];
         console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
-            $"Final: loss {last.Loss:F4}, training accuracy {last.Accuracy:P1}{(test.Count > 0 ? $", test accuracy [bold]{last.Test:P1}[/]" : "")}, {watch.Elapsed.TotalSeconds:F1} s."));
+            $"Final: loss {last.Loss:F4}, training accuracy {last.Accuracy:P1}{(test.Count > 0 ? string.Create(CultureInfo.InvariantCulture, $", test accuracy [bold]{last.Test:P1}[/]") : "")}, {watch.Elapsed.TotalSeconds:F1} s."));
 
         string folderOut = Path.GetFullPath(output);
         Directory.CreateDirectory(folderOut);

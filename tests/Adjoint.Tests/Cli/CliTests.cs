@@ -114,7 +114,9 @@ public partial class CliTests
         Idx.Write(Path.Combine(folder, prefix + "-labels-idx1-ubyte"), [count], labels);
     }
 
-    [Test]
+    // en-US writes percentages without the space ("100.0%"): the CLI's output must not follow the user's culture
+    // (it did under wine, whose culture is en-US, for the nested test-accuracy strings).
+    [Test, SetCulture("en-US")]
     public void TrainReadsIdxFilesAndWritesTheModel()
     {
         string data = Path.Combine(_dir, "data");
