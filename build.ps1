@@ -148,8 +148,8 @@ function Test-ManagedWin([string[]] $Extra) {
     $runArgs = @('--no-progress', '--no-ansi', '--settings', (& winepath -w $settings))
     if ($env:WINE_NUNIT_FILTER) { $runArgs += @('--filter', $env:WINE_NUNIT_FILTER) }
     $env:DOTNET_EnableWriteXorExecute = '0'
-    # Same whole-run limit as build.sh (WINE_NUNIT_TIMEOUT, default 600 s): some test orders hang under wine.
-    $limit = if ($env:WINE_NUNIT_TIMEOUT) { $env:WINE_NUNIT_TIMEOUT } else { '600' }
+    # Same whole-run limit as build.sh (WINE_NUNIT_TIMEOUT, default 300 s): some test orders hang under wine.
+    $limit = if ($env:WINE_NUNIT_TIMEOUT) { $env:WINE_NUNIT_TIMEOUT } else { '300' }
     Exec timeout (@('--kill-after=10', $limit, 'wine', "$WineTestsDir/Adjoint.Tests.exe") + $runArgs + $Extra)
 }
 

@@ -181,9 +181,9 @@ XML
   fi
   log "managed (win-x64): wine $WINE_TESTS_DIR/Adjoint.Tests.exe"
   # W^X double mapping is unreliable under wine (internal CLR errors while finalizing dynamic methods). A hang that
-  # the per-test timeout cannot end (it can cascade: every later test then times out too) ends the whole run after
-  # WINE_NUNIT_TIMEOUT seconds instead of stalling CI.
-  local limit="${WINE_NUNIT_TIMEOUT:-600}"
+  # the per-test timeout cannot end (it can cascade: every later test then times out too, or come after the summary,
+  # when the process exits) ends the whole run after WINE_NUNIT_TIMEOUT seconds instead of stalling CI.
+  local limit="${WINE_NUNIT_TIMEOUT:-300}"
   set +e
   DOTNET_EnableWriteXorExecute=0 timeout --kill-after=10 "$limit" wine "$WINE_TESTS_DIR/Adjoint.Tests.exe" --no-progress --no-ansi \
     --settings "$(winepath -w "$ROOT/$WINE_TESTS_DIR/wine.runsettings" 2>/dev/null)" "${filter[@]}" "$@" 2>&1 | tee "$out"
@@ -196,6 +196,13 @@ XML
   succeeded=$(sed -nE 's/^ *succeeded: ([0-9]+).*/\1/p' "$out" | tail -1)
   skipped=$(sed -nE 's/^ *skipped: ([0-9]+).*/\1/p' "$out" | tail -1)
   echo "wine managed tests: ${succeeded:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped (of ${total:-?})"
+  # Stopped by the limit after the runner printed a complete summary with no failure: every result is in, only the
+  # process did not exit (seen under wine). That counts as a pass, said out loud.
+  if { [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; } && [ -n "$total" ] && [ "${failed:-1}" -eq 0 ] &&
+    [ "$(( ${succeeded:-0} + ${skipped:-0} ))" -eq "$total" ] && [ "$total" -gt 0 ]; then
+    echo "test-managed-win: all $total results were reported before the process hung on exit; counted as passed"
+    status=0
+  fi
   return "$status"
 }
 
