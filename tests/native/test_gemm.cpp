@@ -97,8 +97,9 @@ template <class T> void gemm_edges() {
   adj_set_num_threads(saved);
 }
 
-// The unpacked paths: row groups (B not transposed, up to 4 MR rows: every group size 1-12 and the even
-// split of 13-48 rows, column counts around the 2- and 4-vector strips, A plain and transposed) and dot
+// The unpacked paths: row groups (B not transposed, up to 16 rows on AVX-512 and 4 MR on AVX2 while B
+// fits L2, MR rows beyond: every group size 1-12 and the even split of 13-48 rows where the tier takes them,
+// the packed path with short last tiles where it does not, column counts around the 2- and 4-vector strips, A plain and transposed) and dot
 // tiles (A plain, B transposed: narrow n, every column tail 1-3 of the 4-wide tiles, k around the
 // vector width), on 1, 2 and 3 threads (rows split by row blocks, row groups by column ranges).
 template <class T> void gemm_unpacked_paths() {
@@ -128,7 +129,7 @@ template <class T> void gemm_unpacked_paths() {
       // Large enough (>= 8 MFLOP per thread) that the pool splits them: dot tiles by rows, row groups by
       // column ranges (whole cache lines), plain and transposed A.
       residual_case<T>(k, rng, false, true, 501, 13, 1500, T(1), T(-1), false);
-      residual_case<T>(k, rng, false, false, 30, 2001, 300, T(0.5), T(0), true);
+      residual_case<T>(k, rng, false, false, 12, 2001, 700, T(0.5), T(0), true);  // B over 1 MiB: rows up to MR
       residual_case<T>(k, rng, true, false, 7, 3003, 600, T(1), T(2), false);
       residual_case<T>(k, rng, true, true, 4, 50, 60, T(2), T(0), true);       // both transposed, few rows
     }

@@ -750,13 +750,17 @@ template <class T, int MR, int NV> struct Gemm {
     // 0.7x at load 4: the wake-up, a helper that is late or loses its core, and the B panels and C
     // lines that cross between the cores' L2 cost more than the half of a 40 us product it takes over.
     const int64_t by_work = (m * n * k) / (1 << 22);
-    // Unpacked: tiny products; few rows with B not transposed (each B element would be used by at most
-    // 4 MR rows: copying B into panels costs more than reading it again once per row group of up to 12
-    // rows; measured faster up to 48 rows for f32 12x32, 1.05-2x at 16-48 rows); few rows or few
-    // columns with only B transposed (a column of C is then a dot product of two contiguous rows, and a
-    // narrow C would waste most of an NR-wide tile).
+    // Unpacked: tiny products; few rows with B not transposed (copying B into panels costs more than
+    // reading it again once per row group, as long as there are few groups and B stays in L2: f32 on
+    // AVX-512 up to 16 rows (the packed path 1.13-1.35x faster from 20 to 48 rows at k = n = 256,
+    // 1.15-1.65x from 16 rows once B is over 1 MiB; A/B in process CPU time, same run), on AVX2 up to
+    // 4 MR rows while B fits L2 (equal at 32-48 rows, rows 1.05-1.2x faster below) and MR rows beyond
+    // (1.46x at 16 x 1024 x 1024)); few rows or few columns with only B transposed (a column of C is
+    // then a dot product of two contiguous rows, and a narrow C would waste most of an NR-wide tile).
     const bool tiny = m * n * k <= 24 * 24 * 24;
-    const bool rows_path = !tb && m <= 4 * MR;
+    const bool b_in_l2 = k * n * static_cast<int64_t>(sizeof(T)) <= (1 << 20);
+    const int64_t rows_max = !b_in_l2 ? MR : kRegs == 32 ? MR + MR / 3 : 4 * MR;
+    const bool rows_path = !tb && m <= rows_max;
     const bool dot_path = !ta && tb && (m < MR / 2 || n <= NR / 2);
     if (tiny || rows_path || dot_path || (ta && tb && m < MR / 2)) {
       int64_t threads = max_threads();
