@@ -183,13 +183,34 @@ XML
   # W^X double mapping is unreliable under wine (internal CLR errors while finalizing dynamic methods). A hang that
   # the per-test timeout cannot end (it can cascade: every later test then times out too, or come after the summary,
   # when the process exits) ends the whole run after WINE_NUNIT_TIMEOUT seconds instead of stalling CI.
-  local limit="${WINE_NUNIT_TIMEOUT:-300}"
+  local limit="${WINE_NUNIT_TIMEOUT:-300}" ended="$WINE_TESTS_DIR/ended-after-summary"
+  rm -f "$out" "$ended"
+  # A process that hangs on exit after its summary would otherwise hold CI for the whole limit: 30 s after the
+  # summary appears, the watcher ends wine (wineserver -k) and leaves a marker, and the run counts as timed out.
+  (
+    while sleep 2; do
+      if grep -qE '^ *total: [0-9]+' "$out" 2>/dev/null; then
+        sleep 30
+        # Still here: the run has not returned (the caller kills this watcher when it does).
+        touch "$ended"
+        wineserver -k </dev/null >/dev/null 2>&1
+        exit 0
+      fi
+    done
+  ) &
+  local watcher=$!
   set +e
   DOTNET_EnableWriteXorExecute=0 timeout --kill-after=10 "$limit" wine "$WINE_TESTS_DIR/Adjoint.Tests.exe" --no-progress --no-ansi \
     --settings "$(winepath -w "$ROOT/$WINE_TESTS_DIR/wine.runsettings" 2>/dev/null)" "${filter[@]}" "$@" 2>&1 | tee "$out"
   status=${PIPESTATUS[0]}
+  kill "$watcher" 2>/dev/null
+  wait "$watcher" 2>/dev/null
   set -e
-  [ "$status" -ne 124 ] && [ "$status" -ne 137 ] || echo "test-managed-win: stopped after ${limit} s (WINE_NUNIT_TIMEOUT)"
+  if [ -e "$ended" ]; then
+    echo "test-managed-win: the process was still running 30 s after its summary; ended"
+    status=124
+  fi
+  [ "$status" -ne 124 ] && [ "$status" -ne 137 ] || echo "test-managed-win: stopped (limit ${limit} s, WINE_NUNIT_TIMEOUT, or ended after its summary)"
   local total failed succeeded skipped
   total=$(sed -nE 's/^ *total: ([0-9]+).*/\1/p' "$out" | tail -1)
   failed=$(sed -nE 's/^ *failed: ([0-9]+).*/\1/p' "$out" | tail -1)
