@@ -60,11 +60,7 @@ class Pool {
     // scheduler then puts the caller and a helper on the same core. A pure pause loop there burns the
     // time slice (milliseconds) the helper needs to finish; a yield hands it over at once and costs
     // about a microsecond when the core is not shared.
-    int64_t polls = 0;
-    while (done_.load(std::memory_order_acquire) + mine < tasks) {
-      if (++polls % kPausePolls == 0) std::this_thread::yield();
-      else ADJ_PAUSE();
-    }
+    for (int64_t polls = 1; done_.load(std::memory_order_acquire) + mine < tasks; ++polls) wait_poll(polls);
   }
 
  private:
@@ -84,11 +80,7 @@ class Pool {
   void worker(int index) {
     uint64_t seen = 0;
     for (;;) {
-      // Polls with a yield every kPausePolls pauses (Note [Yielding while waiting]).
-      for (int i = 0; i < kSpinRounds && wake_gen_.load(std::memory_order_acquire) == seen; ++i) {
-        if (i % kPausePolls == kPausePolls - 1) std::this_thread::yield();
-        else ADJ_PAUSE();
-      }
+      for (int i = 1; i <= kSpinRounds && wake_gen_.load(std::memory_order_acquire) == seen; ++i) wait_poll(i);
       if (wake_gen_.load(std::memory_order_acquire) == seen) {
         std::unique_lock<std::mutex> lk(wake_m_);
         wake_cv_.wait(lk, [&] { return wake_gen_.load(std::memory_order_acquire) != seen; });
@@ -161,7 +153,10 @@ thread_local Scratch t_scratch;
 
 int max_threads() { return adj_get_num_threads(); }
 
-void yield_thread() { std::this_thread::yield(); }
+void wait_poll(int64_t poll) {
+  if (poll % kPausePolls == 0) std::this_thread::yield();
+  else ADJ_PAUSE();
+}
 
 void parallel_for(int64_t tasks, int threads, task_fn fn, void* ctx) {
   if (tasks <= 0) return;

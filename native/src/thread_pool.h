@@ -14,9 +14,10 @@ using task_fn = void (*)(void* ctx, int64_t task);
 // Threads a kernel may use now: adj_set_num_threads / ADJOINT_NUM_THREADS (>= 1).
 int max_threads();
 
-// Gives the calling thread's core to another runnable thread, if there is one (a thread that waits on
-// another calls it now and then: the two may share a core).
-void yield_thread();
+// One poll of a thread waiting on another (poll = 1, 2, ...): a pause, and every 32nd time a yield that
+// gives the core to another runnable thread, if there is one: the waiter and the thread it waits for may
+// share a core (Note [Yielding while waiting] in thread_pool.cpp). The pool's own waits use it too.
+void wait_poll(int64_t poll);
 
 // Runs fn(ctx, t) for every t in [0, tasks) on at most `threads` threads, the calling thread being one
 // of them, and returns when all are done. Tasks are claimed dynamically, so their order is unspecified.

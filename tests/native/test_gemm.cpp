@@ -70,71 +70,71 @@ template <class T> void gemm_suite() {
   }
 }
 
+// body(kernels) once per runnable tier on 1, 2 and 3 threads; the caller's thread count is restored.
+template <class T, class Body> void each_tier_and_thread_count(Body body) {
+  const int32_t saved = adj_get_num_threads();
+  for (int threads : {1, 2, 3}) {
+    adj_set_num_threads(threads);
+    for (const adj::KernelTable* tier : runnable_tiers()) {
+      const auto& k = adj::typed<T>(*tier);
+      SCOPED_TRACE(std::string(k.gemm_name) + " threads=" + std::to_string(threads));
+      body(k);
+    }
+  }
+  adj_set_num_threads(saved);
+}
+
 // Shapes on and around the tile and block edges of every tier (MR 6/12, NR 8/16/32, the 16-wide
 // transposing packs, KC 256/384, the balanced k split), on 1, 2 and 3 threads, all transposes.
 template <class T> void gemm_edges() {
   std::mt19937_64 rng(7);
   const int64_t sizes[] = {5, 6, 7, 11, 12, 13, 15, 16, 17, 23, 24, 25, 31, 32, 33, 47, 48, 49, 255, 256, 257, 385};
   std::uniform_int_distribution<int> pick(0, static_cast<int>(std::size(sizes)) - 1);
-  const int32_t saved = adj_get_num_threads();
-  for (int threads : {1, 2, 3}) {
-    adj_set_num_threads(threads);
-    for (const adj::KernelTable* tier : runnable_tiers()) {
-      const auto& k = adj::typed<T>(*tier);
-      SCOPED_TRACE(std::string(k.gemm_name) + " threads=" + std::to_string(threads));
-      for (int trial = 0; trial < 24; ++trial) {
-        const int64_t m = sizes[pick(rng)], n = sizes[pick(rng)], kk = sizes[pick(rng)];
-        const T beta = trial % 4 == 3 ? T(0.5) : T(0);
-        residual_case<T>(k, rng, trial & 1, (trial >> 1) & 1, m, n, kk, trial % 3 ? T(1) : T(-0.75), beta,
-                         beta == T(0) && trial % 5 == 0);  // NaN in C must not leak when beta = 0
-      }
-      // A packed B block over 1 MiB (the last microkernel of a panel prefetches the next panel: Note [Next B
-      // panel]), with a 1-row last tile, a 20-column last panel and two k blocks.
-      residual_case<T>(k, rng, false, false, 61, 2100, 300, T(1), T(0), false);
-      residual_case<T>(k, rng, true, true, 61, 2100, 300, T(-1), T(0.5), false);
+  each_tier_and_thread_count<T>([&](const auto& k) {
+    for (int trial = 0; trial < 24; ++trial) {
+      const int64_t m = sizes[pick(rng)], n = sizes[pick(rng)], kk = sizes[pick(rng)];
+      const T beta = trial % 4 == 3 ? T(0.5) : T(0);
+      residual_case<T>(k, rng, trial & 1, (trial >> 1) & 1, m, n, kk, trial % 3 ? T(1) : T(-0.75), beta,
+                       beta == T(0) && trial % 5 == 0);  // NaN in C must not leak when beta = 0
     }
-  }
-  adj_set_num_threads(saved);
+    // A packed B block over 1 MiB (the last microkernel of a panel prefetches the next panel: Note [Next B
+    // panel]), with a 1-row last tile, a 20-column last panel and two k blocks.
+    residual_case<T>(k, rng, false, false, 61, 2100, 300, T(1), T(0), false);
+    residual_case<T>(k, rng, true, true, 61, 2100, 300, T(-1), T(0.5), false);
+  });
 }
 
 // The unpacked paths: row groups (B not transposed, up to 16 rows on AVX-512 and 4 MR on AVX2 while B
-// fits L2, MR rows beyond: every group size 1-12 and the even split of 13-48 rows where the tier takes them,
-// the packed path with short last tiles where it does not, column counts around the 2- and 4-vector strips, A plain and transposed) and dot
-// tiles (A plain, B transposed: narrow n, every column tail 1-3 of the 4-wide tiles, k around the
+// fits L2, MR rows beyond: every group size 1-12 and the even split of 13-48 rows where the tier takes
+// them, the packed path with short last tiles where it does not, column counts around the 2- and 4-vector
+// strips, A plain and transposed) and dot tiles (A plain, B transposed: narrow n, every column tail 1-3 of the 4-wide tiles, k around the
 // vector width), on 1, 2 and 3 threads (rows split by row blocks, row groups by column ranges).
 template <class T> void gemm_unpacked_paths() {
   std::mt19937_64 rng(11);
-  const int32_t saved = adj_get_num_threads();
-  for (int threads : {1, 2, 3}) {
-    adj_set_num_threads(threads);
-    for (const adj::KernelTable* tier : runnable_tiers()) {
-      const auto& k = adj::typed<T>(*tier);
-      SCOPED_TRACE(std::string(k.gemm_name) + " threads=" + std::to_string(threads));
-      for (int64_t m = 1; m <= 49; ++m) {
-        const int64_t ns[] = {1, 15, 33, 64, 65, 130, 1030};
-        const int64_t ks[] = {1, 7, 300};
-        const int64_t n = ns[m % 7], kk = ks[(m / 7) % 3];
-        const T beta = m % 3 == 0 ? T(-0.5) : T(0);
-        residual_case<T>(k, rng, (m & 1) != 0, false, m, n, kk, T(1.5), beta, beta == T(0) && m % 4 == 1);
-      }
-      for (int64_t n = 1; n <= 17; ++n) {
-        const int64_t ms[] = {1, 3, 4, 5, 8, 9, 17, 100};
-        const int64_t ks[] = {1, 15, 16, 17, 31, 33, 1000};
-        const int64_t m = ms[n % 8], kk = ks[n % 7];
-        const T beta = n % 2 ? T(0.25) : T(0);
-        residual_case<T>(k, rng, false, true, m, n, kk, T(-1), beta, beta == T(0) && n % 4 == 0);
-        residual_case<T>(k, rng, false, true, 300, n, 70, T(1), T(0), false);
-      }
-      residual_case<T>(k, rng, false, true, 3, 700, 257, T(1), T(1), false);   // few rows, dot tiles
-      // Large enough (>= 8 MFLOP per thread) that the pool splits them: dot tiles by rows, row groups by
-      // column ranges (whole cache lines), plain and transposed A.
-      residual_case<T>(k, rng, false, true, 501, 13, 1500, T(1), T(-1), false);
-      residual_case<T>(k, rng, false, false, 12, 2001, 700, T(0.5), T(0), true);  // B over 1 MiB: rows up to MR
-      residual_case<T>(k, rng, true, false, 7, 3003, 600, T(1), T(2), false);
-      residual_case<T>(k, rng, true, true, 4, 50, 60, T(2), T(0), true);       // both transposed, few rows
+  each_tier_and_thread_count<T>([&](const auto& k) {
+    for (int64_t m = 1; m <= 49; ++m) {
+      const int64_t ns[] = {1, 15, 33, 64, 65, 130, 1030};
+      const int64_t ks[] = {1, 7, 300};
+      const int64_t n = ns[m % 7], kk = ks[(m / 7) % 3];
+      const T beta = m % 3 == 0 ? T(-0.5) : T(0);
+      residual_case<T>(k, rng, (m & 1) != 0, false, m, n, kk, T(1.5), beta, beta == T(0) && m % 4 == 1);
     }
-  }
-  adj_set_num_threads(saved);
+    for (int64_t n = 1; n <= 17; ++n) {
+      const int64_t ms[] = {1, 3, 4, 5, 8, 9, 17, 100};
+      const int64_t ks[] = {1, 15, 16, 17, 31, 33, 1000};
+      const int64_t m = ms[n % 8], kk = ks[n % 7];
+      const T beta = n % 2 ? T(0.25) : T(0);
+      residual_case<T>(k, rng, false, true, m, n, kk, T(-1), beta, beta == T(0) && n % 4 == 0);
+      residual_case<T>(k, rng, false, true, 300, n, 70, T(1), T(0), false);
+    }
+    residual_case<T>(k, rng, false, true, 3, 700, 257, T(1), T(1), false);   // few rows, dot tiles
+    // Large enough (>= 8 MFLOP per thread) that the pool splits them: dot tiles by rows, row groups by
+    // column ranges (whole cache lines), plain and transposed A.
+    residual_case<T>(k, rng, false, true, 501, 13, 1500, T(1), T(-1), false);
+    residual_case<T>(k, rng, false, false, 12, 2001, 700, T(0.5), T(0), true);  // B over 1 MiB: rows up to MR
+    residual_case<T>(k, rng, true, false, 7, 3003, 600, T(1), T(2), false);
+    residual_case<T>(k, rng, true, true, 4, 50, 60, T(2), T(0), true);       // both transposed, few rows
+  });
 }
 
 }  // namespace

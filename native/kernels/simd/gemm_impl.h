@@ -17,9 +17,6 @@
 namespace adj {
 namespace ADJ_ISA_NS {
 
-// Polling another thread of the pool (x86 only: this header is compiled for the AVX2 and AVX-512 tiers).
-ADJ_I void spin_pause() { _mm_pause(); }
-
 #if defined(__AVX512F__)
 // r[0..15] = rows of a 16 x 16 float block; on return r[j] holds column j. Four shuffle stages of 16
 // one-cycle shuffles: about 0.25 cycles per element, against 1-2 for a scalar gather/scatter copy.
@@ -605,13 +602,17 @@ template <class T, int MR, int NV> struct Gemm {
     direct_range(ta, tb, k, alpha, a, lda, b, ldb, beta, c, ldc, 0, m, 0, n);
   }
 
-  struct DirectJob {
+  // One call's arguments, shared by the task contexts of both paths.
+  struct Args {
     bool ta, tb;
     int64_t m, n, k, lda, ldb, ldc;
     T alpha, beta;
     const T* a;
     const T* b;
     T* c;
+  };
+
+  struct DirectJob : Args {
     int64_t parts;
     bool by_rows;  // split rows (dot tiles) or columns (row groups: every thread needs all of A's rows)
   };
@@ -632,13 +633,7 @@ template <class T, int MR, int NV> struct Gemm {
   }
 
   // One call's arguments plus the current (jc, pc) block, read by every task of that block.
-  struct Job {
-    bool ta, tb;
-    int64_t m, n, k, lda, ldb, ldc;
-    T alpha, beta;
-    const T* a;
-    const T* b;
-    T* c;
+  struct Job : Args {
     T* bpack;            // the shared packed B block
     int* state;          // per B panel of the block: kFree, kPacking, kReady (Note [B packing on first use])
     int64_t jc, nc, pc, kc;
@@ -672,10 +667,7 @@ template <class T, int MR, int NV> struct Gemm {
     }
     if (!wait) return __atomic_load_n(st, __ATOMIC_ACQUIRE) == kReady;
     // The packer may share this core with us (Note [Yielding while waiting] in thread_pool.cpp).
-    for (int polls = 1; __atomic_load_n(st, __ATOMIC_ACQUIRE) != kReady; ++polls) {
-      if (polls % 32 == 0) yield_thread();
-      else spin_pause();
-    }
+    for (int64_t polls = 1; __atomic_load_n(st, __ATOMIC_ACQUIRE) != kReady; ++polls) wait_poll(polls);
     return true;
   }
 
@@ -765,7 +757,7 @@ template <class T, int MR, int NV> struct Gemm {
     if (tiny || rows_path || dot_path || (ta && tb && m < MR / 2)) {
       int64_t threads = max_threads();
       if (threads > by_work) threads = by_work < 1 ? 1 : by_work;
-      DirectJob dj{ta, tb, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, threads, tb && !ta};
+      DirectJob dj{{ta, tb, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c}, threads, tb && !ta};
       if (threads <= 1 || (ta && tb)) direct(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
       else parallel_for(threads, static_cast<int>(threads), &direct_task, &dj);
       return;
@@ -788,7 +780,7 @@ template <class T, int MR, int NV> struct Gemm {
     const int64_t nblocks = (n + NC - 1) / NC;
     const int64_t nc_even = (((n + nblocks - 1) / nblocks + NR - 1) / NR) * NR;
     int state[kMaxPanels];
-    Job job{ta, tb, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, nullptr, state, 0, 0, 0, 0, beta, tm, tn, mtiles, 0};
+    Job job{{ta, tb, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c}, nullptr, state, 0, 0, 0, 0, beta, tm, tn, mtiles, 0};
     job.bpack = static_cast<T*>(thread_scratch(1, static_cast<size_t>(nc_even * kc_even) * sizeof(T)));
     if (!job.bpack) {  // without memory the unpacked path still gives the right answer
       direct(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
