@@ -107,8 +107,8 @@ template <class T> void gemm_edges() {
 // The unpacked paths: row groups (B not transposed, up to 16 rows on AVX-512 and 4 MR on AVX2 while B
 // fits L2, MR rows beyond: every group size 1-12 and the even split of 13-48 rows where the tier takes
 // them, the packed path with short last tiles where it does not, column counts around the 2- and 4-vector
-// strips, A plain and transposed) and dot tiles (A plain, B transposed: narrow n, every column tail 1-3 of the 4-wide tiles, k around the
-// vector width), on 1, 2 and 3 threads (rows split by row blocks, row groups by column ranges).
+// strips, A plain and transposed) and dot tiles (A plain, B transposed: narrow n, every column tail 1-3
+// of the 4-wide tiles, k around the vector width), on 1, 2 and 3 threads (rows split by row blocks, row groups by column ranges).
 template <class T> void gemm_unpacked_paths() {
   std::mt19937_64 rng(11);
   each_tier_and_thread_count<T>([&](const auto& k) {
