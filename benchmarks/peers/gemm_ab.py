@@ -7,8 +7,9 @@ and run
     ADJOINT_NUM_THREADS=1 /usr/bin/python3 benchmarks/peers/gemm_ab.py /tmp/before.so /tmp/after.so [MxNxK[tA|tB] ...]
 
 (ADJOINT_ISA=avx2 forces the AVX2 tier in both). Each shape runs both libraries in every round (9 rounds, each a
-batch of about 0.3 GFLOP); the rates are medians of process CPU time, and the ratio is the median over rounds of
-before's time / after's time in that round, so > 1 means the second library is faster. Default shapes: the
+batch of about 0.3 GFLOP); the rates are medians of process CPU time, and the ratios are medians over rounds of
+before's time / after's time in that round (process CPU time, and wall time: on more than one thread a change can
+trade one for the other), so > 1 means the second library is faster. Default shapes: the
 row-group/packed crossover (few rows of C, B not transposed).
 """
 import ctypes
@@ -52,21 +53,25 @@ def main():
         c = np.zeros((m, n), np.float32)
         args = (0, int(ta), int(tb), m, n, k, 1.0, a.ctypes.data, a.shape[1], b.ctypes.data, b.shape[1], 0.0, c.ctypes.data, n)
         reps = max(20, int(3e8 / (2 * m * n * k)))
-        times = [[], []]
+        times, walls = [[], []], [[], []]
         for lib in libs:  # warm-up: caches, the pool's threads, the pack buffers
             for _ in range(reps):
                 if lib.adj_gemm(*args) != 0:
                     sys.exit(f"adj_gemm failed for {shape}")
         for _ in range(9):
             for i, lib in enumerate(libs):
-                start = time.process_time()
+                start, wall = time.process_time(), time.perf_counter()
                 for _ in range(reps):
                     lib.adj_gemm(*args)
+                walls[i].append((time.perf_counter() - wall) / reps)
                 times[i].append((time.process_time() - start) / reps)
         flops = 2.0 * m * n * k
         rates = [flops / statistics.median(t) / 1e9 for t in times]
+        wall_rates = [flops / statistics.median(t) / 1e9 for t in walls]
         ratio = statistics.median(x / y for x, y in zip(*times))
-        print(f"{shape:>16}: first {rates[0]:6.1f}  second {rates[1]:6.1f} GFLOP/s   first/second time {ratio:.3f}")
+        wall_ratio = statistics.median(x / y for x, y in zip(*walls))
+        print(f"{shape:>16}: first {rates[0]:6.1f}  second {rates[1]:6.1f} GFLOP/s per CPU-s ({wall_rates[0]:.1f}, {wall_rates[1]:.1f} wall)   first/second time {ratio:.3f} CPU, "
+              f"{wall_ratio:.3f} wall")
 
 
 if __name__ == "__main__":

@@ -737,11 +737,12 @@ template <class T, int MR, int NV> struct Gemm {
 
   static void run(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b,
                   int64_t ldb, T beta, T* c, int64_t ldc) {
-    // A second thread is worth waking for about 8 MFLOP (60 us of work here) each. With 2 MFLOP, 2
-    // threads ran 128^3-256^3 1.1-1.4x slower than 1 (wall time, same run, load 8-10) and 128^3 still
-    // 0.7x at load 4: the wake-up, a helper that is late or loses its core, and the B panels and C
-    // lines that cross between the cores' L2 cost more than the half of a 40 us product it takes over.
-    const int64_t by_work = (m * n * k) / (1 << 22);
+    // A second thread is worth waking from about 2 MFLOP each (a 128^3 product, 15-30 us per thread here).
+    // Same-process A/B (benchmarks/peers/gemm_ab.py, load 0.9-1.0): with the second core free, 2 threads
+    // ran 128^3 1.11-1.44x and 160^3 1.28-1.53x faster in wall time than 1 (at 1.3-1.75x the CPU time);
+    // with a busy loop holding one core 0.98-1.01x, beside a build 0.95-1.05x: the caller runs the tasks
+    // its helper has not claimed (a pool that spun without yielding lost 1.1-1.4x there: the old 8 MFLOP rule).
+    const int64_t by_work = (m * n * k) >> 20;
     // Unpacked: tiny products; few rows with B not transposed (copying B into panels costs more than
     // reading it again once per row group, as long as there are few groups and B stays in L2: f32 on
     // AVX-512 up to 16 rows (the packed path 1.13-1.35x faster from 20 to 48 rows at k = n = 256,
