@@ -132,7 +132,12 @@ function Test-NativeWin {
 
 function Test-NativeArm64 {
     Build-Cross 'arm64'
-    Log 'native (linux-arm64): ctest under qemu-aarch64 (scalar tier)'
+    # One ctest run covers both arm64 tiers: kernel-level tests compare every runnable tier with scalar.
+    $infoLine = & qemu-aarch64 -L /usr/aarch64-linux-gnu "$Arm64BuildDir/tests/native/adjoint_native_tests" `
+        '--gtest_filter=Api.TiersOfThisArchitecture' | Select-String -Pattern '^\[ tiers \] runnable here: (.*)$'
+    $tiers = if ($infoLine) { $infoLine.Matches[0].Groups[1].Value } else { '' }
+    if ($tiers -ne 'scalar,neon') { Fail "the arm64 build runs tiers '$tiers' under qemu, expected scalar,neon" }
+    Log "native (linux-arm64): ctest under qemu-aarch64 (tiers ${tiers}: kernel tests compare neon with scalar, API tests use neon)"
     Exec ctest @('--test-dir', $Arm64BuildDir, '--output-on-failure', "-j$Jobs")
 }
 
@@ -208,7 +213,7 @@ Usage: ./build.ps1 <verb> [args]
   bench [args]     BenchmarkDotNet (Release); args pass through, e.g. --filter '*Gemm*' --job short
   test-native-win  cross-build win-x64 (mingw-w64) and run the native tests under wine
   test-managed-win the NUnit suite as a self-contained win-x64 test executable, run under wine
-  test-native-arm64  cross-build linux-arm64 and run the native tests under qemu-aarch64
+  test-native-arm64  cross-build linux-arm64 and run the native tests under qemu-aarch64 (scalar + neon tiers)
   pack             Adjoint.<version>.nupkg (+ .snupkg) into artifacts/packages with linux-x64, win-x64, linux-arm64 natives
   test-package     pack, then tests/package/run.sh (fresh console + NUnit consumers of the package)
   demo             build, then run `adjoint demo`

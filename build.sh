@@ -152,9 +152,15 @@ test_native_win() {
   ctest --test-dir "$WIN_BUILD_DIR" --output-on-failure -j"$JOBS" --timeout 600 "${args[@]}"
 }
 
+# One ctest run covers both arm64 tiers: the kernel-level tests compare every runnable tier (scalar, neon)
+# with the scalar reference, and the API-level tests go through the best one (neon).
 test_native_arm64() {
   build_cross arm64
-  log "native (linux-arm64): ctest under qemu-aarch64 (scalar tier)"
+  local tiers
+  tiers="$(qemu-aarch64 -L /usr/aarch64-linux-gnu "$ARM64_BUILD_DIR/tests/native/adjoint_native_tests" \
+    --gtest_filter=Api.TiersOfThisArchitecture | sed -n 's/^\[ tiers \] runnable here: //p')"
+  [ "$tiers" = "scalar,neon" ] || die "the arm64 build runs tiers '$tiers' under qemu, expected scalar,neon"
+  log "native (linux-arm64): ctest under qemu-aarch64 (tiers $tiers: kernel tests compare neon with scalar, API tests use neon)"
   ctest --test-dir "$ARM64_BUILD_DIR" --output-on-failure -j"$JOBS"
 }
 
@@ -371,7 +377,7 @@ Usage: ./build.sh <verb> [args]
   bench [args]     BenchmarkDotNet (Release); args pass through, e.g. --filter '*Gemm*' --job short
   test-native-win  cross-build win-x64 (mingw-w64) and run the native tests under wine
   test-managed-win the NUnit suite as a self-contained win-x64 test executable, run under wine
-  test-native-arm64  cross-build linux-arm64 and run the native tests under qemu-aarch64
+  test-native-arm64  cross-build linux-arm64 and run the native tests under qemu-aarch64 (scalar + neon tiers)
   pack             Adjoint.<version>.nupkg (+ .snupkg) into artifacts/packages, with linux-x64, win-x64
                    and linux-arm64 native libraries (cross builds installed with apt-get when missing)
   test-package     pack, then tests/package/run.sh: fresh console + NUnit consumers of the package

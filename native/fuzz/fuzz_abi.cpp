@@ -322,9 +322,11 @@ void call_info(Input& in) {
       break;
     }
     case 6: {
-      const int32_t isa = pick_enum(in, 3);
+      const int32_t isa = pick_enum(in, 4);
       const adj_status s = adj_set_isa(static_cast<adj_isa>(isa));
-      const bool ok = isa >= 0 && isa <= static_cast<int>(adj_max_isa());
+      // x86 tiers nest (AVX-512 includes AVX2); NEON is AArch64's only SIMD tier.
+      const int32_t max = adj_max_isa();
+      const bool ok = isa == ADJ_ISA_SCALAR || isa == max || (max <= ADJ_ISA_AVX512 && isa > 0 && isa < max);
       check("adj_set_isa", ok ? Expect::Ok : Expect::Error, s);
       break;
     }

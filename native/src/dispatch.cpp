@@ -1,5 +1,6 @@
-// Runtime dispatch: which kernel table the API uses. The CPU is probed once (cpuid + xgetbv), and
-// ADJOINT_ISA / ADJOINT_NUM_THREADS are read once, the first time anything asks.
+// Runtime dispatch: which kernel table the API uses. The CPU is probed once (x86: cpuid + xgetbv;
+// AArch64 needs no probe, ASIMD is part of the base ISA), and ADJOINT_ISA / ADJOINT_NUM_THREADS are read
+// once, the first time anything asks.
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -68,6 +69,17 @@ KernelTable make_avx512() {
 }
 #endif
 
+#if defined(ADJOINT_HAVE_NEON)
+KernelTable make_neon() {
+  KernelTable t{};
+  t.isa = ADJ_ISA_NEON;
+  t.isa_name = "neon";
+  ADJ_FILL_TIER(__neon)
+  ADJ_GEMM_KERNELS_neon(ADJ_SET_gemm)
+  return t;
+}
+#endif
+
 #if defined(ADJOINT_HAVE_X86_SIMD)
 void cpuid(unsigned leaf, unsigned sub, unsigned r[4]) {
 #  if defined(_MSC_VER)
@@ -108,14 +120,21 @@ adj_isa probe_cpu() {
   if (!os_ymm || !avx2) return ADJ_ISA_SCALAR;
   if (os_zmm && avx512f && avx512dq && avx512vl) return ADJ_ISA_AVX512;
   return ADJ_ISA_AVX2;
+#elif defined(ADJOINT_HAVE_NEON)
+  return ADJ_ISA_NEON;  // ASIMD is mandatory on AArch64 (and the OS saves the V registers)
 #else
   return ADJ_ISA_SCALAR;
 #endif
 }
 
+constexpr int kIsaCount = 4;
+const char* const kIsaNames[kIsaCount] = {"scalar", "avx2", "avx512", "neon"};
+
+// Tier numbers order the x86 tiers (AVX-512 includes AVX2); NEON's number only names it. probe_cpu
+// returns the best tier of this architecture, and only compiled tiers can be chosen.
 struct Dispatch {
-  KernelTable tables[3];
-  bool compiled[3] = {false, false, false};
+  KernelTable tables[kIsaCount];
+  bool compiled[kIsaCount] = {false, false, false, false};
   adj_isa max_isa;
   std::atomic<int> current;
   std::atomic<int> threads;
@@ -128,15 +147,18 @@ struct Dispatch {
     tables[2] = make_avx512();
     compiled[1] = compiled[2] = true;
 #endif
+#if defined(ADJOINT_HAVE_NEON)
+    tables[ADJ_ISA_NEON] = make_neon();
+    compiled[ADJ_ISA_NEON] = true;
+#endif
     max_isa = probe_cpu();
     while (!compiled[max_isa]) max_isa = static_cast<adj_isa>(max_isa - 1);
     int chosen = max_isa;
     if (const char* env = std::getenv("ADJOINT_ISA")) {
       // An unknown or unsupported request degrades to the best available tier rather than failing
       // at load: there is no caller to report to yet.
-      if (std::strcmp(env, "scalar") == 0) chosen = ADJ_ISA_SCALAR;
-      else if (std::strcmp(env, "avx2") == 0 && max_isa >= ADJ_ISA_AVX2) chosen = ADJ_ISA_AVX2;
-      else if (std::strcmp(env, "avx512") == 0 && max_isa >= ADJ_ISA_AVX512) chosen = ADJ_ISA_AVX512;
+      for (int i = 0; i < kIsaCount; ++i)
+        if (std::strcmp(env, kIsaNames[i]) == 0 && runnable(static_cast<adj_isa>(i))) chosen = i;
     }
     current.store(chosen);
     int n = static_cast<int>(std::thread::hardware_concurrency());
@@ -146,6 +168,13 @@ struct Dispatch {
       if (v >= 1 && v <= 4096) n = static_cast<int>(v);
     }
     threads.store(n);
+  }
+
+  // Compiled in, and this CPU has it: x86 tiers up to the probed one, or exactly the probed NEON tier.
+  bool runnable(adj_isa isa) const {
+    if (!compiled[isa]) return false;
+    if (isa == ADJ_ISA_SCALAR || isa == max_isa) return true;
+    return max_isa != ADJ_ISA_NEON && isa != ADJ_ISA_NEON && isa < max_isa;
   }
 };
 
@@ -160,7 +189,7 @@ const bool g_loaded = (dispatch(), true);
 }  // namespace
 
 const KernelTable* kernel_table(adj_isa isa) {
-  if (isa < ADJ_ISA_SCALAR || isa > ADJ_ISA_AVX512) return nullptr;
+  if (isa < ADJ_ISA_SCALAR || isa >= kIsaCount) return nullptr;
   Dispatch& d = dispatch();
   return d.compiled[isa] ? &d.tables[isa] : nullptr;
 }
@@ -182,12 +211,12 @@ ADJ_API adj_isa adj_max_isa(void) { return dispatch().max_isa; }
 
 ADJ_API adj_status adj_set_isa(adj_isa isa) {
   Dispatch& d = dispatch();
-  if (static_cast<int>(isa) < ADJ_ISA_SCALAR || static_cast<int>(isa) > ADJ_ISA_AVX512)
+  if (static_cast<int>(isa) < ADJ_ISA_SCALAR || static_cast<int>(isa) >= kIsaCount)
     return fail(ADJ_ERR_INVALID_ARGUMENT, "adj_set_isa: isa=%d is not an adj_isa value", static_cast<int>(isa));
-  if (isa > d.max_isa) {
-    static const char* names[] = {"scalar", "avx2", "avx512"};
-    return fail(ADJ_ERR_UNSUPPORTED, "adj_set_isa: isa=%s is not supported here (best available: %s)", names[isa],
-                names[d.max_isa]);
+  if (!d.runnable(isa)) {
+    return fail(ADJ_ERR_UNSUPPORTED, "adj_set_isa: isa=%s is not supported here (%s; best available: %s)",
+                kIsaNames[isa], d.compiled[isa] ? "this CPU lacks it" : "not built for this architecture",
+                kIsaNames[d.max_isa]);
   }
   d.current.store(isa);
   return ok();
@@ -214,6 +243,9 @@ ADJ_API const char* adj_build_info(void) {
          " tiers=scalar"
 #if defined(ADJOINT_HAVE_X86_SIMD)
          ",avx2,avx512"
+#endif
+#if defined(ADJOINT_HAVE_NEON)
+         ",neon"
 #endif
       ;
 }

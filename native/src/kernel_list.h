@@ -4,7 +4,8 @@
 //
 // Names read <dtype>_<what>__<how>: f32_vtanh__avx2, f64_gemm_6x8__avx2 (XNNPACK style).
 // Each family macro takes X(dt, OP, name); OP is the adj.h enumerator suffix (or _ for single-slot
-// families), dt is f32 or f64, S is the ISA suffix token (__ref, __avx2, __avx512).
+// families), dt is f32 or f64, S is the ISA suffix token (__ref, __avx2, __avx512,
+// __neon).
 #pragma once
 
 #define ADJ_UNARY_KERNELS(X, dt, S) \
@@ -40,6 +41,7 @@
 #define ADJ_GEMM_KERNELS_ref(X) X(f32, _, f32_gemm__ref) X(f64, _, f64_gemm__ref)
 #define ADJ_GEMM_KERNELS_avx2(X) X(f32, _, f32_gemm_6x16__avx2) X(f64, _, f64_gemm_6x8__avx2)
 #define ADJ_GEMM_KERNELS_avx512(X) X(f32, _, f32_gemm_12x32__avx512) X(f64, _, f64_gemm_12x16__avx512)
+#define ADJ_GEMM_KERNELS_neon(X) X(f32, _, f32_gemm_8x12__neon) X(f64, _, f64_gemm_8x6__neon)
 
 // Every family of one tier, both dtypes: F(family, X-list-macro-invocation) pattern would need
 // currying, so families are expanded explicitly by each consumer through this helper.

@@ -91,6 +91,10 @@ ADJ_DECLARE_TIER(__avx512)
 ADJ_GEMM_KERNELS_avx2(ADJ_DECL_gemm)
 ADJ_GEMM_KERNELS_avx512(ADJ_DECL_gemm)
 #endif
+#if defined(ADJOINT_HAVE_NEON)
+ADJ_DECLARE_TIER(__neon)
+ADJ_GEMM_KERNELS_neon(ADJ_DECL_gemm)
+#endif
 
 // The table of one tier, or nullptr when the tier is not compiled in. Independent of CPU support.
 const KernelTable* kernel_table(adj_isa isa);

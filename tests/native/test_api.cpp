@@ -20,18 +20,57 @@ TEST(Api, IsaForcing) {
   const adj_isa saved = adj_cpu_isa();
   EXPECT_EQ(adj_set_isa(ADJ_ISA_SCALAR), ADJ_OK);
   EXPECT_EQ(adj_cpu_isa(), ADJ_ISA_SCALAR);
-  if (adj_max_isa() < ADJ_ISA_AVX512) {
+  if (adj_max_isa() == ADJ_ISA_AVX2) {
     EXPECT_EQ(adj_set_isa(ADJ_ISA_AVX512), ADJ_ERR_UNSUPPORTED);
-    EXPECT_NE(std::string(adj_last_error()).find("adj_set_isa"), std::string::npos);
+    EXPECT_NE(std::string(adj_last_error()).find("this CPU lacks it"), std::string::npos) << adj_last_error();
   }
-  EXPECT_EQ(adj_set_isa(static_cast<adj_isa>(7)), ADJ_ERR_INVALID_ARGUMENT);
+  // The other architecture's tiers are not in this build: refused, and the table stays where it was.
+#if defined(ADJOINT_HAVE_NEON)
+  const adj_isa foreign[] = {ADJ_ISA_AVX2, ADJ_ISA_AVX512};
+#else
+  const adj_isa foreign[] = {ADJ_ISA_NEON};
+#endif
+  for (adj_isa isa : foreign) {
+    EXPECT_EQ(adj_set_isa(isa), ADJ_ERR_UNSUPPORTED) << isa;
+    const std::string err = adj_last_error();
+    EXPECT_NE(err.find("adj_set_isa"), std::string::npos) << err;
+    EXPECT_NE(err.find("not built for this architecture"), std::string::npos) << err;
+    EXPECT_EQ(adj_cpu_isa(), ADJ_ISA_SCALAR);
+  }
+  EXPECT_EQ(adj_set_isa(static_cast<adj_isa>(4)), ADJ_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(adj_set_isa(static_cast<adj_isa>(-1)), ADJ_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(adj_set_isa(adj_max_isa()), ADJ_OK);
   EXPECT_EQ(adj_set_isa(saved), ADJ_OK);
   if (const char* env = std::getenv("ADJOINT_ISA")) {
     const std::string e = env;
-    const adj_isa want = e == "scalar" ? ADJ_ISA_SCALAR : e == "avx2" ? ADJ_ISA_AVX2 : ADJ_ISA_AVX512;
-    if (want <= adj_max_isa()) EXPECT_EQ(saved, want) << "ADJOINT_ISA=" << e << " was not honoured at load";
+    const adj::KernelTable* t = nullptr;
+    for (const adj::KernelTable* r : runnable_tiers())
+      if (e == r->isa_name) t = r;
+    if (t) EXPECT_EQ(saved, t->isa) << "ADJOINT_ISA=" << e << " was not honoured at load";
   }
+}
+
+// Which tiers a build carries follows its target: AVX2 + AVX-512 on x86-64, NEON on AArch64 (always
+// runnable there: ASIMD is part of the base ISA), and build_info names them.
+TEST(Api, TiersOfThisArchitecture) {
+  const std::string info = adj_build_info();
+#if defined(ADJOINT_HAVE_NEON)
+  EXPECT_EQ(adj_max_isa(), ADJ_ISA_NEON);
+  ASSERT_NE(adj::kernel_table(ADJ_ISA_NEON), nullptr);
+  EXPECT_EQ(adj::kernel_table(ADJ_ISA_AVX2), nullptr);
+  EXPECT_EQ(adj::kernel_table(ADJ_ISA_AVX512), nullptr);
+  EXPECT_NE(info.find("tiers=scalar,neon"), std::string::npos) << info;
+  EXPECT_EQ(runnable_tiers().size(), 2u);
+#elif defined(ADJOINT_HAVE_X86_SIMD)
+  EXPECT_LE(adj_max_isa(), ADJ_ISA_AVX512);
+  EXPECT_NE(adj::kernel_table(ADJ_ISA_AVX2), nullptr);
+  EXPECT_NE(adj::kernel_table(ADJ_ISA_AVX512), nullptr);
+  EXPECT_NE(info.find("tiers=scalar,avx2,avx512"), std::string::npos) << info;
+#endif
+  EXPECT_EQ(adj::kernel_table(static_cast<adj_isa>(4)), nullptr);
+  std::string names;
+  for (const adj::KernelTable* t : runnable_tiers()) names += std::string(names.empty() ? "" : ",") + t->isa_name;
+  std::printf("[ tiers ] runnable here: %s\n", names.c_str());
 }
 
 TEST(Api, ThreadCount) {

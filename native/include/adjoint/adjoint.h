@@ -65,11 +65,14 @@ typedef ADJ_ENUM(adj_dtype) {
     ADJ_F64 = 1
 } adj_dtype;
 
-/** Instruction-set tier of the kernel table. Higher tiers include the lower ones. */
+/** Instruction-set tier of the kernel table. A build holds the scalar tier plus the SIMD tiers of its target
+ *  architecture: x86-64 builds AVX2 and AVX-512 (each x86 tier includes the one below it), AArch64 builds NEON.
+ *  A tier of another architecture is never available (adj_set_isa: ADJ_ERR_UNSUPPORTED). */
 typedef ADJ_ENUM(adj_isa) {
     ADJ_ISA_SCALAR = 0, /* portable reference kernels: the truth the others are tested against */
-    ADJ_ISA_AVX2 = 1,   /* AVX2 + FMA */
-    ADJ_ISA_AVX512 = 2  /* AVX-512 F + DQ + VL */
+    ADJ_ISA_AVX2 = 1,   /* x86-64: AVX2 + FMA */
+    ADJ_ISA_AVX512 = 2, /* x86-64: AVX-512 F + DQ + VL */
+    ADJ_ISA_NEON = 3    /* AArch64: ASIMD (NEON), part of the base ISA */
 } adj_isa;
 
 /** Elementwise unary functions y = f(x). */
@@ -132,12 +135,14 @@ ADJ_API const char* adj_build_info(void);
 /** The tier the kernel table currently uses (after ADJOINT_ISA and adj_set_isa). Cannot fail. */
 ADJ_API adj_isa adj_cpu_isa(void);
 
-/** The best tier this CPU and OS support (cpuid + xgetbv), independent of any forcing. Cannot fail. */
+/** The best tier this CPU and OS support (x86: cpuid + xgetbv; AArch64: NEON), independent of any forcing.
+ *  Cannot fail. */
 ADJ_API adj_isa adj_max_isa(void);
 
 /**
- * Forces the kernel table to `isa` (process-wide). ADJ_ERR_UNSUPPORTED if the CPU lacks it.
- * The environment variable ADJOINT_ISA=scalar|avx2|avx512 does the same once, at load.
+ * Forces the kernel table to `isa` (process-wide). ADJ_ERR_UNSUPPORTED if the CPU lacks it or the library
+ * was not built with it (a tier of another architecture); ADJ_ERR_INVALID_ARGUMENT if it is no adj_isa value.
+ * The environment variable ADJOINT_ISA=scalar|avx2|avx512|neon does the same once, at load.
  */
 ADJ_API adj_status adj_set_isa(adj_isa isa);
 

@@ -14,6 +14,11 @@
 #include "kernels/simd/common.h"
 #include "src/thread_pool.h"
 
+// Tiers with 32 vector registers (AVX-512, AArch64 NEON) take the larger unpacked tiles below.
+#if defined(__AVX512F__) || defined(__aarch64__)
+#  define ADJ_GEMM_32_REGS 1
+#endif
+
 namespace adj {
 namespace ADJ_ISA_NS {
 
@@ -104,6 +109,22 @@ ADJ_I void transpose_sq(VF r[16]) {
   transpose16(x);
 #pragma GCC unroll 16
   for (int i = 0; i < 16; ++i) r[i].v = x[i];
+}
+#elif defined(__aarch64__)
+// 4 x 4 floats: trn1/trn2 on 32-bit lanes pair up rows 0-1 and 2-3, trn1/trn2 on 64-bit lanes finish.
+ADJ_I void transpose_sq(VF r[4]) {
+  const float32x4_t t0 = vtrn1q_f32(r[0].v, r[1].v), t1 = vtrn2q_f32(r[0].v, r[1].v);
+  const float32x4_t t2 = vtrn1q_f32(r[2].v, r[3].v), t3 = vtrn2q_f32(r[2].v, r[3].v);
+  r[0].v = vreinterpretq_f32_f64(vtrn1q_f64(vreinterpretq_f64_f32(t0), vreinterpretq_f64_f32(t2)));
+  r[1].v = vreinterpretq_f32_f64(vtrn1q_f64(vreinterpretq_f64_f32(t1), vreinterpretq_f64_f32(t3)));
+  r[2].v = vreinterpretq_f32_f64(vtrn2q_f64(vreinterpretq_f64_f32(t0), vreinterpretq_f64_f32(t2)));
+  r[3].v = vreinterpretq_f32_f64(vtrn2q_f64(vreinterpretq_f64_f32(t1), vreinterpretq_f64_f32(t3)));
+}
+// 2 x 2 doubles.
+ADJ_I void transpose_sq(VD r[2]) {
+  const float64x2_t t0 = vtrn1q_f64(r[0].v, r[1].v), t1 = vtrn2q_f64(r[0].v, r[1].v);
+  r[0].v = t0;
+  r[1].v = t1;
 }
 #else
 // 8 x 8 floats: unpacks and shuffles within 128-bit lanes, then a swap of lanes.
@@ -202,7 +223,7 @@ template <class T, int MR, int NV> struct Gemm {
     for (int64_t p = 0; p < kc; ++p, ap += MR, bp += NR) {
       __builtin_prefetch(ap + 8 * MR, 0, 3);
       if constexpr (PF) {
-        constexpr int kLines = NR * static_cast<int>(sizeof(T)) / 64, kStep = 64 / static_cast<int>(sizeof(T));
+        constexpr int kLines = (NR * static_cast<int>(sizeof(T)) + 63) / 64, kStep = 64 / static_cast<int>(sizeof(T));
 #pragma GCC unroll 4
         for (int l = 0; l < kLines; ++l) __builtin_prefetch(next_b + p * NR + l * kStep, 0, 2);
       }
@@ -346,7 +367,7 @@ template <class T, int MR, int NV> struct Gemm {
   // ---- Unpacked paths: products where packing cannot pay for itself (few rows of C, few columns with a
   // transposed B, or tiny). Nothing is copied; each kernel reads A and B where they lie.
 
-#if defined(__AVX512F__)
+#if defined(ADJ_GEMM_32_REGS)
   static constexpr int kRegs = 32;
 #else
   static constexpr int kRegs = 16;
@@ -460,7 +481,7 @@ template <class T, int MR, int NV> struct Gemm {
       }
 #define ADJ_ROWS(R, D) rows_kernel<R, D>(k, alpha, a0, ap, as, i, b, ldb, j0, j1, beta, c, ldc); break
       switch (r) {
-#if defined(__AVX512F__)
+#if defined(ADJ_GEMM_32_REGS)
         case 1: ADJ_ROWS(1, 4);
         case 2: ADJ_ROWS(2, 4);
         case 3: ADJ_ROWS(3, 4);
