@@ -153,7 +153,7 @@ function Test-ManagedWin([string[]] $Extra) {
     $runArgs = @('--no-progress', '--no-ansi', '--settings', (& winepath -w $settings))
     if ($env:WINE_NUNIT_FILTER) { $runArgs += @('--filter', $env:WINE_NUNIT_FILTER) }
     $env:DOTNET_EnableWriteXorExecute = '0'
-    # Same whole-run limit as build.sh (WINE_NUNIT_TIMEOUT, default 300 s): some test orders hang under wine.
+    # Same whole-run limit as build.sh (WINE_NUNIT_TIMEOUT, default 300 s), so that a hang under wine fails the step.
     $limit = if ($env:WINE_NUNIT_TIMEOUT) { $env:WINE_NUNIT_TIMEOUT } else { '300' }
     Exec timeout (@('--kill-after=10', $limit, 'wine', "$WineTestsDir/Adjoint.Tests.exe") + $runArgs + $Extra)
 }

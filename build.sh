@@ -182,13 +182,13 @@ XML
   local filter=() status=0 out="$WINE_TESTS_DIR/results.log"
   if [ -n "${WINE_NUNIT_FILTER:-}" ]; then
     echo "test-managed-win: only tests matching WINE_NUNIT_FILTER run under wine: $WINE_NUNIT_FILTER"
-    echo "test-managed-win: (wine 8 + .NET 10: some test orders hang the process; see docs/PACKAGING.md)"
     filter=(--filter "$WINE_NUNIT_FILTER")
   fi
   log "managed (win-x64): wine $WINE_TESTS_DIR/Adjoint.Tests.exe"
   # W^X double mapping is unreliable under wine (internal CLR errors while finalizing dynamic methods). A hang that
-  # the per-test timeout cannot end (it can cascade: every later test then times out too, or come after the summary,
-  # when the process exits) ends the whole run after WINE_NUNIT_TIMEOUT seconds instead of stalling CI.
+  # the per-test timeout cannot end (a thread that wine ended: every later test that needs what it held times out
+  # too; or one after the summary, when the process exits) ends the whole run after WINE_NUNIT_TIMEOUT seconds
+  # instead of stalling CI.
   local limit="${WINE_NUNIT_TIMEOUT:-300}" ended="$WINE_TESTS_DIR/ended-after-summary"
   rm -f "$out" "$ended"
   # A process that hangs on exit after its summary would otherwise hold CI for the whole limit: 30 s after the

@@ -28,6 +28,7 @@ public sealed class InvokeTestsDirectlyAttribute : NUnitAttribute, IApplyToTest
     /// <inheritdoc />
     public void ApplyToTest(Test test)
     {
+        WineExceptionFrames.Install();
         var wrappers = new Dictionary<MethodInfo, DirectMethodInfo>();
         Visit(test, wrappers);
     }
@@ -121,6 +122,7 @@ public sealed class DirectMethodInfo(IMethodInfo inner) : IMethodInfo
     /// <inheritdoc />
     public object? Invoke(object? fixture, params object?[]? args)
     {
+        WineExceptionFrames.DropDeadFrames();
         args ??= [];
         if (!ArgumentsFit(args)) return Inner.Invoke(fixture, args);
         return (_call ??= Compile(MethodInfo, _parameters))(fixture, args);
