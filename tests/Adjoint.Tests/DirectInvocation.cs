@@ -13,14 +13,15 @@ namespace Adjoint.Tests;
 /// <see cref="MethodBase.Invoke(object, object[])"/>.
 /// </summary>
 /// <remarks>
-/// Why: under wine 8 with .NET 10, the second exception on a thread that propagates out of a method called through
-/// <c>MethodInfo.Invoke</c> never returns (the thread stays in wine's exception dispatch; a console program that
-/// calls a throwing method by reflection twice shows it, whatever the reflection or exception-handling switches).
-/// NUnit invokes tests by reflection and every skip, failure or pass-by-exception (<c>Assert.Ignore</c>, a failed
-/// <c>Assert.That</c>) ends a test by throwing, so the win-x64 test executable hung at the second one. The same
-/// exception leaving a delegate call returns every time, on every thread. Applied to the assembly, this attribute
-/// runs after NUnit has built the whole test tree and swaps each method wrapper for a <see cref="DirectMethodInfo"/>;
-/// it does so on every platform, so the Linux run exercises the same path as the wine run.
+/// Why: under wine 8 with .NET 10, an exception that leaves a method called through <c>MethodInfo.Invoke</c> crosses
+/// native frames, is dispatched by wine as SEH, and leaves a dead entry on wine's frame list that the next such
+/// exception on the thread runs into; wine then ends the thread (<see cref="WineExceptionFrames"/> has the details
+/// and now unlinks those entries). NUnit invokes tests by reflection and every skip, failure or pass-by-exception
+/// (<c>Assert.Ignore</c>, a failed <c>Assert.That</c>) ends a test by throwing, so the win-x64 test executable used to
+/// hang at the second one. A delegate call adds no native frame, so the exceptions of tests, SetUp and TearDown never
+/// take that path. Applied to the assembly, this attribute runs after NUnit has built the whole test tree and swaps
+/// each method wrapper for a <see cref="DirectMethodInfo"/>; it does so on every platform, so the Linux run exercises
+/// the same path as the wine run.
 /// </remarks>
 [AttributeUsage(AttributeTargets.Assembly)]
 public sealed class InvokeTestsDirectlyAttribute : NUnitAttribute, IApplyToTest

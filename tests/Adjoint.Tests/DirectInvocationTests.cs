@@ -6,8 +6,8 @@ namespace Adjoint.Tests;
 
 /// <summary>
 /// Checks that <see cref="InvokeTestsDirectlyAttribute"/> is in force: tests, their SetUp and parameterized cases
-/// are entered through <see cref="DirectMethodInfo"/>'s delegate with no reflection call on the stack (under wine a
-/// second exception leaving a reflection call hangs the thread; see docs/PACKAGING.md).
+/// are entered through <see cref="DirectMethodInfo"/>'s delegate with no reflection call on the stack (under wine an
+/// exception leaving a reflection call is dispatched as SEH; see docs/PACKAGING.md).
 /// </summary>
 [TestFixture]
 public class DirectInvocationTests
