@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using NUnit.Framework;
 
 namespace Adjoint.Tests;
@@ -15,9 +16,12 @@ public class DirectInvocationTests
     private string[]? _setUpStack;
 
     [SetUp]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public void RecordSetUpStack() => _setUpStack = CallersBetweenNUnitAndHere();
 
     // The frames from the innermost NUnit frame up to the caller; whatever runs in between called the test.
+    // Skip(2) drops this frame and its caller's, so neither may be inlined.
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static string[] CallersBetweenNUnitAndHere()
     {
         var frames = new StackTrace().GetFrames().Skip(2).Select(f => f.GetMethod()).ToList();

@@ -165,6 +165,10 @@ public class BadInputCatalogueTests
     {
         using var sentinel = Tensor.FromArray(new float[] { 1, -2, 3.5f, 4 }, 2, 2);
         float[] before = sentinel.ToArray<float>();
+        // Earlier tests' undisposed tensors must not be finalized during the call and make the count drop.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
         long liveBefore = Tensor.LiveCount;
 
         Exception? thrown = null;
