@@ -31,6 +31,8 @@ public static class CheckpointCpuProbe
         var wall = names.Select(_ => new List<double>()).ToArray();
         var cpuRatio = names.Select(_ => new List<double>()).ToArray();
         var wallRatio = names.Select(_ => new List<double>()).ToArray();
+        var gcPause = names.Select(_ => new List<double>()).ToArray();
+        var gcFull = names.Select(_ => new List<double>()).ToArray();
         var bytes = new (long Peak, long Recomputed, long Managed)[names.Length];
         for (int p = 0; p < forward - 1; p++)
         {
@@ -50,6 +52,8 @@ public static class CheckpointCpuProbe
                 GC.WaitForPendingFinalizers();
                 proc.Refresh();
                 var c0 = proc.TotalProcessorTime;
+                var pause0 = GC.GetTotalPauseDuration();
+                int full0 = GC.CollectionCount(2);
                 long w0 = Stopwatch.GetTimestamp();
                 for (int k = 0; k < steps; k++)
                     if (p == forward) chain.Forward();
@@ -59,6 +63,8 @@ public static class CheckpointCpuProbe
                 if (r == 0) continue; // warm-up round
                 cpu[p].Add((proc.TotalProcessorTime - c0).TotalMilliseconds / steps);
                 wall[p].Add(Stopwatch.GetElapsedTime(w0).TotalMilliseconds / steps);
+                gcPause[p].Add((GC.GetTotalPauseDuration() - pause0).TotalMilliseconds / steps);
+                gcFull[p].Add((GC.CollectionCount(2) - full0) / (double)steps);
                 cpuRatio[p].Add(cpu[p][^1] / cpu[0][^1]);
                 wallRatio[p].Add(wall[p][^1] / wall[0][^1]);
             }
@@ -71,10 +77,10 @@ public static class CheckpointCpuProbe
         Console.WriteLine($"load average after:  {load1}");
         double f = Median(cpuRatio[forward - 1]);
         Console.WriteLine(string.Create(c, $"plain forward (graph recorded, no backward) = {Median(cpuRatio[forward]):F3} of a plain step (CPU), without the graph {f:F3}; theory = 1 + recomputed/{CheckpointBenchmarks.Layers} × {f:F3} (recomputed layers run without the graph)"));
-        Console.WriteLine("| policy | CPU ms | CPU ratio | theory | wall ms | wall ratio | peak saved bytes | % of plain | recomputed layers | managed KiB allocated |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| policy | CPU ms | CPU ratio | theory | wall ms | wall ratio | peak saved bytes | % of plain | recomputed layers | managed KiB allocated | GC pause ms | full GCs |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (int p = 0; p < forward - 1; p++)
             Console.WriteLine(string.Create(c,
-                $"| {names[p]} | {Median(cpu[p]):F1} | {Median(cpuRatio[p]):F3}× | {1 + bytes[p].Recomputed * f / CheckpointBenchmarks.Layers:F3}× | {Median(wall[p]):F1} | {Median(wallRatio[p]):F3}× | {bytes[p].Peak:N0} | {100.0 * bytes[p].Peak / bytes[0].Peak:F1} | {bytes[p].Recomputed} | {bytes[p].Managed / 1024} |"));
+                $"| {names[p]} | {Median(cpu[p]):F1} | {Median(cpuRatio[p]):F3}× | {1 + bytes[p].Recomputed * f / CheckpointBenchmarks.Layers:F3}× | {Median(wall[p]):F1} | {Median(wallRatio[p]):F3}× | {bytes[p].Peak:N0} | {100.0 * bytes[p].Peak / bytes[0].Peak:F1} | {bytes[p].Recomputed} | {bytes[p].Managed / 1024} | {Median(gcPause[p]):F2} | {gcFull[p].Average():F2} |"));
     }
 }

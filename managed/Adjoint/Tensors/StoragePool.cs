@@ -5,21 +5,22 @@ namespace Adjoint;
 // Note [Storage pool]
 // A training loop allocates and frees the same multi-megabyte buffers (activations, gradients, GEMM outputs)
 // every step. Served by malloc, each one is a fresh mmap: the kernel zero-fills and faults in every page on
-// first touch (about 8 % of a training step's samples in perf), and every megabyte handed to
-// GC.AddMemoryPressure pushes the GC towards an induced full collection (one gen-2 GC per step was measured on
-// the 784-1024-1024-10 MLP). The pool keeps freed blocks of at least MinPooledBytes, binned by size class, and
-// hands them back to the next request of the same class. Blocks are reported to the GC as pressure when they
-// are taken from the OS and unreported when they go back to it, so a steady loop reports nothing.
+// first touch (about 8 % of a training step's samples in perf), and every megabyte of new native memory pushes
+// towards a collection for it (one gen-2 GC per step was measured on the 784-1024-1024-10 MLP). The pool keeps
+// freed blocks of at least MinPooledBytes, binned by size class, and hands them back to the next request of the
+// same class. Blocks are reported (Pressure, below) when they are taken from the OS and unreported when they go
+// back to it, so a steady loop reports nothing.
 //
 // Accounting: Tensor.LiveBytes stays exact (the bytes the live storages asked for); what the pool holds idle is
 // CachedBytes, and the cache is bounded by a byte cap (ADJOINT_STORAGE_CACHE_BYTES, default 256 MiB; 0 turns
 // the pool off). A block that would push the cache over the cap is freed instead.
 //
 // Undisposed tensors: a program that never disposes relies on finalizers, and finalizers run only after a GC,
-// which native memory the GC does not know about never prompts. Blocks served from the cache are unreported, so
-// such a loop could grow until the cache runs dry. Whenever a finalizer gives a block back, the pool therefore
-// reports the blocks it serves from the cache for a while (UndisposedWindow rents) and unreports them when they
-// come back: the GC again sees the live native bytes of undisposed tensors and collects often enough. A loop that
+// which native memory the GC does not know about never prompts: Pressure starts a full collection when the
+// reported bytes grow by a budget. Blocks served from the cache are unreported, so such a loop could grow until
+// the cache runs dry. Whenever a finalizer gives a block back, the pool therefore reports the blocks it serves
+// from the cache for a while (UndisposedWindow rents) and unreports them when they come back: the reported
+// bytes again follow the live native bytes of undisposed tensors, and collections come often enough. A loop that
 // disposes (the training step) never enters that mode and still reports nothing. Size classes round a request
 // up by at most 1/8 (four classes per power of two above MinPooledBytes would waste up to 25 %).
 
@@ -152,29 +153,41 @@ internal static unsafe class StoragePool
             : 256L << 20;
     }
 
-    // GC.AddMemoryPressure is costly per call and, called for every small tensor, induces full collections.
-    // Unreported bytes are batched and handed to the GC in chunks, so the GC's view of native memory is
-    // accurate to within one chunk while each block pays only an interlocked add.
+    // When to collect for native memory. GC.AddMemoryPressure was used first and measured badly here: its budget is
+    // a third of the managed heap (at least 4 MB), so a loop whose managed heap is a few megabytes but which drops
+    // tens of megabytes of undisposed activations per step got a blocking gen-2 collection every 4 MB, as often as
+    // the runtime's duty-cycle rule allows (3.1 per step of the checkpoint chain: 3 ms of pauses in a 40 ms step).
+    // The policy here is proportional, as in Go's GOGC = 100: a full collection once the reported native bytes have
+    // grown by the larger of MinBudget and half the live bytes at the last collection (live then = what survives
+    // plus the garbage since the collection before, so in a steady loop the garbage settles at about the live
+    // size). Growth is measured from the lowest point since the last collection: blocks that come back (Dispose,
+    // or finalizers after the collection) lower it, so a loop that disposes never collects for its allocations.
     private static class Pressure
     {
-        private const long Chunk = 1 << 20;
-        private static long _unreported;
+        private const long MinBudget = 64L << 20;
+        private static long _net, _low, _budget = MinBudget;
+        private static int _collecting;
 
         public static void Report(long delta)
         {
-            if (delta == 0) return;
-            long pending = Interlocked.Add(ref _unreported, delta);
-            if (pending >= Chunk)
+            long net = Interlocked.Add(ref _net, delta);
+            if (delta < 0)
             {
-                long take = Interlocked.Exchange(ref _unreported, 0);
-                if (take > 0) GC.AddMemoryPressure(take);
-                else Interlocked.Add(ref _unreported, take);
+                long low;
+                while (net < (low = Interlocked.Read(ref _low)) && Interlocked.CompareExchange(ref _low, net, low) != low) { }
+                return;
             }
-            else if (pending <= -Chunk)
+            if (net - Interlocked.Read(ref _low) < Interlocked.Read(ref _budget)) return;
+            if (Interlocked.Exchange(ref _collecting, 1) != 0) return; // another thread is collecting
+            try
             {
-                long take = Interlocked.Exchange(ref _unreported, 0);
-                if (take < 0) GC.RemoveMemoryPressure(-take);
-                else Interlocked.Add(ref _unreported, take);
+                Interlocked.Exchange(ref _low, net);
+                Interlocked.Exchange(ref _budget, Math.Max(MinBudget, TensorStorage.LiveBytes / 2));
+                GC.Collect(2, GCCollectionMode.Forced, blocking: true);
+            }
+            finally
+            {
+                Volatile.Write(ref _collecting, 0);
             }
         }
     }

@@ -56,7 +56,7 @@ public sealed unsafe partial class Tensor : IDisposable
     /// Bytes of freed tensor storage that the storage pool keeps for reuse (not counted in <see cref="LiveBytes"/>).
     /// Storages of 64 KiB and more are pooled by size class (a request of b bytes reserves at most b·9/8), so a
     /// training loop that frees and allocates the same shapes every step neither page-faults fresh memory nor
-    /// reports new memory pressure to the GC. The cache is bounded by <see cref="StorageCacheLimit"/>.
+    /// prompts a garbage collection for it. The cache is bounded by <see cref="StorageCacheLimit"/>.
     /// </summary>
     public static long CachedBytes => StoragePool.CachedBytes;
 
