@@ -18,6 +18,17 @@
 #if defined(__AVX512F__) || defined(__aarch64__)
 #  define ADJ_GEMM_32_REGS 1
 #endif
+// AArch64 keeps float scalars in the vector registers too: inlined into compute_task, the microkernel's
+// accumulators compete with alpha, beta and the caller's values, and GCC 12 kept some of them on the
+// stack inside the k loop (f32 8 x 12: 10 stack accesses per 48 FMAs). As a function of its own none
+// is spilled, except one in f32 8 x 12 without the next-panel prefetch (one load + store per 48 FMAs;
+// GCC's allocator leaves v13-v15 unused there rather than save them). Checked in the disassembly of
+// kernels/neon/gemm.cpp.o; no timing exists (qemu only).
+#if defined(__aarch64__)
+#  define ADJ_GEMM_MICRO_ATTR __attribute__((noinline))
+#else
+#  define ADJ_GEMM_MICRO_ATTR
+#endif
 
 namespace adj {
 namespace ADJ_ISA_NS {
@@ -197,7 +208,7 @@ template <class T, int MR, int NV> struct Gemm {
   // PF: also bring the next B micro-panel (kc x NR at `next_b`) into L2, one k row of it per k step, so
   // the loop over it starts from L2 instead of L3 (Note [Next B panel]).
   template <int R = MR, bool PF = false>
-  static void micro(int64_t kc, const T* __restrict ap, const T* __restrict bp, T* c, int64_t ldc, T alpha, T beta,
+  ADJ_GEMM_MICRO_ATTR static void micro(int64_t kc, const T* __restrict ap, const T* __restrict bp, T* c, int64_t ldc, T alpha, T beta,
                     int mr, int nr, const T* next_b = nullptr) {
     {
       // C is touched only after the k loop; start its lines on their way now. The row pointers are
@@ -230,12 +241,28 @@ template <class T, int MR, int NV> struct Gemm {
       V b[NV];
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) b[v] = load(bp + v * V::N);
+#if defined(__aarch64__)
+      // NEON multiplies by one lane of a register (fmla v.4s, v.4s, v.s[l]): the A values of the k step
+      // come in as whole vectors (the panel holds MR >= R of them) and each row uses its lane: 24
+      // accumulators + 3 B + 2 A vectors for f32 8 x 12. Broadcast from memory, GCC loads the 8 A values
+      // as 8 scalar registers ahead of use and spills accumulators inside the loop.
+      V av[(R + V::N - 1) / V::N];
+#pragma GCC unroll 4
+      for (int g = 0; g * V::N < R; ++g) av[g] = load(ap + g * V::N);
+#pragma GCC unroll 16
+      for (int i = 0; i < R; ++i) {
+        const V a = lane_bcast(av[i / V::N], i % V::N);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) acc[i][v] = fma(a, b[v], acc[i][v]);
+      }
+#else
 #pragma GCC unroll 16
       for (int i = 0; i < R; ++i) {
         const V a = vset1(T(), ap[i]);
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v) acc[i][v] = fma(a, b[v], acc[i][v]);
       }
+#endif
     }
     const V va = vset1(T(), alpha), vb = vset1(T(), beta);
     const bool read_c = beta != T(0);

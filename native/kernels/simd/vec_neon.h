@@ -95,6 +95,10 @@ ADJ_I VF min_raw(VF a, VF b) { return {vbslq_f32(vcltq_f32(a.v, b.v), a.v, b.v)}
 ADJ_I VD min_raw(VD a, VD b) { return {vbslq_f64(vcltq_f64(a.v, b.v), a.v, b.v)}; }
 ADJ_I VD round_nearest(VD a) { return {vrndnq_f64(a.v)}; }  // half to even
 ADJ_I VD vfloor(VD a) { return {vrndmq_f64(a.v)}; }
+// Every lane = lane l of a (l a compile-time constant after unrolling): GCC folds it into the
+// by-element form of the FMA that consumes it.
+ADJ_I VF lane_bcast(VF a, int l) { return {vdupq_n_f32(a.v[l])}; }
+ADJ_I VD lane_bcast(VD a, int l) { return {vdupq_n_f64(a.v[l])}; }
 ADJ_I VF round_nearest(VF a) { return {vrndnq_f32(a.v)}; }
 ADJ_I VF vfloor(VF a) { return {vrndmq_f32(a.v)}; }
 // |mag| with the sign of sgn.
