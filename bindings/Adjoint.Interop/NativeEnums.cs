@@ -20,12 +20,24 @@ public enum AdjDType
     F64 = 1,
 }
 
-/// <summary>Instruction-set tier of the native kernel table (<c>adj_isa</c>).</summary>
+/// <summary>
+/// Instruction-set tier of the native kernel table (<c>adj_isa</c>). A library carries <see cref="Scalar"/> plus the
+/// tiers of its architecture: <see cref="Avx2"/> and <see cref="Avx512"/> on x64 (AVX-512 includes AVX2),
+/// <see cref="Neon"/> on Arm64; selecting another architecture's tier fails with <see cref="AdjStatus.Unsupported"/>.
+/// </summary>
 public enum Isa
 {
+    /// <summary>Portable reference kernels, the truth every SIMD tier is tested against.</summary>
     Scalar = 0,
+
+    /// <summary>x64: AVX2 + FMA, 256-bit vectors.</summary>
     Avx2 = 1,
+
+    /// <summary>x64: AVX-512 F + DQ + VL, 512-bit vectors.</summary>
     Avx512 = 2,
+
+    /// <summary>Arm64: ASIMD (NEON), 128-bit vectors; part of the AArch64 base ISA, so always available there.</summary>
+    Neon = 3,
 }
 
 /// <summary>Elementwise unary kernels (<c>adj_unary_op</c>).</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Adjoint.Backends;
 using Adjoint.Interop;
 using Adjoint.Tests.Parity;
@@ -45,17 +46,24 @@ public unsafe class NativeLibraryTests
         Isa original = NativeBackend.Isa;
         Isa max = NativeBackend.MaxIsa;
         Assert.That(original, Is.LessThanOrEqualTo(max));
+        // The library's architecture decides which tiers exist: x86 tiers on x64, NEON on Arm64.
+        if (RuntimeInformation.ProcessArchitecture == Architecture.Arm64)
+            Assert.That(max, Is.EqualTo(Isa.Neon), "AArch64 always has ASIMD, so the Arm64 library runs its NEON tier");
+        else if (RuntimeInformation.ProcessArchitecture == Architecture.X64)
+            Assert.That(max, Is.LessThanOrEqualTo(Isa.Avx512));
         try
         {
-            foreach (Isa isa in Enum.GetValues<Isa>().Where(i => i <= max))
+            foreach (Isa isa in IsaTiers.Runnable())
             {
                 NativeBackend.SetIsa(isa);
                 Assert.That(NativeBackend.Isa, Is.EqualTo(isa));
             }
-            if (max < Isa.Avx512)
+            Assert.That(IsaTiers.Refused(), Is.Not.Empty, "the other architecture's tiers are never runnable");
+            foreach (Isa isa in IsaTiers.Refused())
             {
-                var error = Assert.Throws<AdjointNativeException>(() => NativeBackend.SetIsa(max + 1))!;
-                Assert.That(error.Status, Is.EqualTo(AdjStatus.Unsupported));
+                var error = Assert.Throws<AdjointNativeException>(() => NativeBackend.SetIsa(isa))!;
+                Assert.That(error.Status, Is.EqualTo(AdjStatus.Unsupported), isa.ToString());
+                Assert.That(error.Message, Does.Contain("adj_set_isa"));
                 Assert.That(NativeBackend.Isa, Is.EqualTo(max), "a refused tier must not change the table");
             }
         }

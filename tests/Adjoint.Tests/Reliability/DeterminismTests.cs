@@ -56,7 +56,7 @@ public class DeterminismTests
         var runs = new Dictionary<Isa, (float[] Losses, float[] Grads, float[] Weights)>();
         try
         {
-            foreach (Isa isa in Enum.GetValues<Isa>().Where(i => i <= NativeBackend.MaxIsa))
+            foreach (Isa isa in Interop.IsaTiers.Runnable())
             {
                 NativeBackend.SetIsa(isa);
                 runs[isa] = Train(11, 100);
