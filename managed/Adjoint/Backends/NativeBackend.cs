@@ -53,7 +53,8 @@ public sealed unsafe class NativeBackend : IBackend
     /// <summary>
     /// Forces every kernel to the <paramref name="isa"/> tier, process-wide (tests use this to run each tier on one
     /// machine). Throws <see cref="AdjointNativeException"/> with <see cref="AdjStatus.Unsupported"/> when the CPU
-    /// lacks it.
+    /// lacks it or it belongs to another architecture (the x64 library has Scalar, Avx2 and Avx512; the Arm64 one
+    /// Scalar and Neon).
     /// </summary>
     public static void SetIsa(Isa isa) => NativeLibraryInfo.SetIsa(isa);
 
