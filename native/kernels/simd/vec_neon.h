@@ -37,17 +37,17 @@ ADJ_I VD load(const double* p) { return {vld1q_f64(p)}; }
 ADJ_I void store(float* p, VF x) { vst1q_f32(p, x.v); }
 ADJ_I void store(double* p, VD x) { vst1q_f64(p, x.v); }
 
-// Partial loads/stores read or write only elements [0, n) of p (0 <= n <= N): the rest of the vector
-// comes from `fill` (0 by default), and memory past p[n - 1] is never touched, so a tail at the end of
-// a mapping cannot fault.
+// Partial loads/stores read or write only elements [0, n) of p (callers pass 0 <= n < N; a larger n
+// moves N, as the x86 masks do): the rest of the vector comes from `fill` (0 by default), and memory
+// past p[n - 1] is never touched, so a tail at the end of a mapping cannot fault.
 ADJ_I VF loadn(const float* p, int64_t n, float fill) {
   alignas(16) float t[4] = {fill, fill, fill, fill};
-  for (int64_t i = 0; i < n; ++i) t[i] = p[i];
+  for (int64_t i = 0; i < n && i < 4; ++i) t[i] = p[i];
   return {vld1q_f32(t)};
 }
 ADJ_I VD loadn(const double* p, int64_t n, double fill) {
   alignas(16) double t[2] = {fill, fill};
-  for (int64_t i = 0; i < n; ++i) t[i] = p[i];
+  for (int64_t i = 0; i < n && i < 2; ++i) t[i] = p[i];
   return {vld1q_f64(t)};
 }
 ADJ_I VF loadn(const float* p, int64_t n) { return loadn(p, n, 0.0f); }
@@ -55,12 +55,12 @@ ADJ_I VD loadn(const double* p, int64_t n) { return loadn(p, n, 0.0); }
 ADJ_I void storen(float* p, VF x, int64_t n) {
   alignas(16) float t[4];
   vst1q_f32(t, x.v);
-  for (int64_t i = 0; i < n; ++i) p[i] = t[i];
+  for (int64_t i = 0; i < n && i < 4; ++i) p[i] = t[i];
 }
 ADJ_I void storen(double* p, VD x, int64_t n) {
   alignas(16) double t[2];
   vst1q_f64(t, x.v);
-  for (int64_t i = 0; i < n; ++i) p[i] = t[i];
+  for (int64_t i = 0; i < n && i < 2; ++i) p[i] = t[i];
 }
 ADJ_I void stream(float* p, VF x) { vst1q_f32(p, x.v); }
 ADJ_I void stream(double* p, VD x) { vst1q_f64(p, x.v); }
