@@ -19,4 +19,11 @@ internal static class IsaTiers
     }
 
     public static IReadOnlyList<Isa> Refused() => Enum.GetValues<Isa>().Except(Runnable()).ToList();
+
+    /// <summary>The tiers a build for this process's architecture compiles: the values of the per-tier test cases
+    /// (the other architecture's would only ever be skipped; a tier this CPU lacks still is, by IsaScope).</summary>
+    public static Isa[] OfThisArchitecture() =>
+        System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.Arm64
+            ? [Isa.Scalar, Isa.Neon]
+            : [Isa.Scalar, Isa.Avx2, Isa.Avx512];
 }

@@ -21,7 +21,7 @@ public unsafe class BackendParityTests
     private static IBackend Managed => Backend.Managed;
 
     [Test]
-    public void Fill([Values] Isa isa, [Values] DType dtype)
+    public void Fill([ValueSource(typeof(Interop.IsaTiers), nameof(Interop.IsaTiers.OfThisArchitecture))] Isa isa, [Values] DType dtype)
     {
         using var _ = IsaScope.Force(isa);
         var rng = new Random(Samples.Seed(nameof(Fill), isa, dtype));
@@ -38,7 +38,7 @@ public unsafe class BackendParityTests
     }
 
     [Test]
-    public void CopyStrided([Values] Isa isa, [Values] DType dtype)
+    public void CopyStrided([ValueSource(typeof(Interop.IsaTiers), nameof(Interop.IsaTiers.OfThisArchitecture))] Isa isa, [Values] DType dtype)
     {
         using var _ = IsaScope.Force(isa);
         var rng = new Random(Samples.Seed(nameof(CopyStrided), isa, dtype));
@@ -57,7 +57,7 @@ public unsafe class BackendParityTests
     }
 
     [Test]
-    public void Cast([Values] Isa isa, [Values] DType from, [Values] DType to)
+    public void Cast([ValueSource(typeof(Interop.IsaTiers), nameof(Interop.IsaTiers.OfThisArchitecture))] Isa isa, [Values] DType from, [Values] DType to)
     {
         using var _ = IsaScope.Force(isa);
         var rng = new Random(Samples.Seed(nameof(Cast), isa, from, to));
@@ -73,7 +73,7 @@ public unsafe class BackendParityTests
     }
 
     [Test]
-    public void Gemm([Values] Isa isa, [Values] DType dtype, [Values] bool transA, [Values] bool transB)
+    public void Gemm([ValueSource(typeof(Interop.IsaTiers), nameof(Interop.IsaTiers.OfThisArchitecture))] Isa isa, [Values] DType dtype, [Values] bool transA, [Values] bool transB)
     {
         using var _ = IsaScope.Force(isa);
         var rng = new Random(Samples.Seed(nameof(Gemm), isa, dtype, transA, transB));
@@ -114,7 +114,7 @@ public unsafe class BackendParityTests
     }
 
     [Test]
-    public void Unary([Values] Isa isa, [Values] DType dtype, [Values] UnaryOp op, [Values] bool inPlace)
+    public void Unary([ValueSource(typeof(Interop.IsaTiers), nameof(Interop.IsaTiers.OfThisArchitecture))] Isa isa, [Values] DType dtype, [Values] UnaryOp op, [Values] bool inPlace)
     {
         using var _ = IsaScope.Force(isa);
         var rng = new Random(Samples.Seed(nameof(Unary), isa, dtype, op, inPlace));
@@ -130,7 +130,7 @@ public unsafe class BackendParityTests
     }
 
     [Test]
-    public void UnaryBackward([Values] Isa isa, [Values] DType dtype, [Values] UnaryOp op)
+    public void UnaryBackward([ValueSource(typeof(Interop.IsaTiers), nameof(Interop.IsaTiers.OfThisArchitecture))] Isa isa, [Values] DType dtype, [Values] UnaryOp op)
     {
         using var _ = IsaScope.Force(isa);
         var rng = new Random(Samples.Seed(nameof(UnaryBackward), isa, dtype, op));
@@ -154,7 +154,7 @@ public unsafe class BackendParityTests
     }
 
     [Test]
-    public void Binary([Values] Isa isa, [Values] DType dtype, [Values] BinaryOp op)
+    public void Binary([ValueSource(typeof(Interop.IsaTiers), nameof(Interop.IsaTiers.OfThisArchitecture))] Isa isa, [Values] DType dtype, [Values] BinaryOp op)
     {
         using var _ = IsaScope.Force(isa);
         var rng = new Random(Samples.Seed(nameof(Binary), isa, dtype, op));
@@ -187,7 +187,7 @@ public unsafe class BackendParityTests
     }
 
     [Test]
-    public void Reduce([Values] Isa isa, [Values] DType dtype, [Values] ReduceOp op)
+    public void Reduce([ValueSource(typeof(Interop.IsaTiers), nameof(Interop.IsaTiers.OfThisArchitecture))] Isa isa, [Values] DType dtype, [Values] ReduceOp op)
     {
         using var _ = IsaScope.Force(isa);
         var rng = new Random(Samples.Seed(nameof(Reduce), isa, dtype, op));
@@ -246,7 +246,7 @@ public unsafe class BackendParityTests
     }
 
     [Test]
-    public void RowOp([Values] Isa isa, [Values] DType dtype, [Values] RowOp op)
+    public void RowOp([ValueSource(typeof(Interop.IsaTiers), nameof(Interop.IsaTiers.OfThisArchitecture))] Isa isa, [Values] DType dtype, [Values] RowOp op)
     {
         using var _ = IsaScope.Force(isa);
         var rng = new Random(Samples.Seed(nameof(RowOp), isa, dtype, op));
@@ -264,7 +264,7 @@ public unsafe class BackendParityTests
     }
 
     [Test]
-    public void RowOpBackward([Values] Isa isa, [Values] DType dtype, [Values] RowOp op)
+    public void RowOpBackward([ValueSource(typeof(Interop.IsaTiers), nameof(Interop.IsaTiers.OfThisArchitecture))] Isa isa, [Values] DType dtype, [Values] RowOp op)
     {
         using var _ = IsaScope.Force(isa);
         var rng = new Random(Samples.Seed(nameof(RowOpBackward), isa, dtype, op));
