@@ -41,43 +41,24 @@ namespace {
   ADJ_FOR_EACH_DTYPE_FAMILY(ADJ_FILL_KERNELS, ADJ_SET_fill, S)          \
   ADJ_FOR_EACH_DTYPE_FAMILY(ADJ_CAST_KERNELS, ADJ_SET_cast, S)
 
-KernelTable make_ref() {
-  KernelTable t{};
-  t.isa = ADJ_ISA_SCALAR;
-  t.isa_name = "scalar";
-  ADJ_FILL_TIER(__ref)
-  ADJ_GEMM_KERNELS_ref(ADJ_SET_gemm)
-  return t;
-}
+// One kernel table per tier: its name, enum value and every kernel family of the tier's suffix.
+#define ADJ_MAKE_TIER(tier, ISA, NAME)      \
+  KernelTable make_##tier() {               \
+    KernelTable t{};                        \
+    t.isa = ISA;                            \
+    t.isa_name = NAME;                      \
+    ADJ_FILL_TIER(__##tier)                 \
+    ADJ_GEMM_KERNELS_##tier(ADJ_SET_gemm)   \
+    return t;                               \
+  }
 
+ADJ_MAKE_TIER(ref, ADJ_ISA_SCALAR, "scalar")
 #if defined(ADJOINT_HAVE_X86_SIMD)
-KernelTable make_avx2() {
-  KernelTable t{};
-  t.isa = ADJ_ISA_AVX2;
-  t.isa_name = "avx2";
-  ADJ_FILL_TIER(__avx2)
-  ADJ_GEMM_KERNELS_avx2(ADJ_SET_gemm)
-  return t;
-}
-KernelTable make_avx512() {
-  KernelTable t{};
-  t.isa = ADJ_ISA_AVX512;
-  t.isa_name = "avx512";
-  ADJ_FILL_TIER(__avx512)
-  ADJ_GEMM_KERNELS_avx512(ADJ_SET_gemm)
-  return t;
-}
+ADJ_MAKE_TIER(avx2, ADJ_ISA_AVX2, "avx2")
+ADJ_MAKE_TIER(avx512, ADJ_ISA_AVX512, "avx512")
 #endif
-
 #if defined(ADJOINT_HAVE_NEON)
-KernelTable make_neon() {
-  KernelTable t{};
-  t.isa = ADJ_ISA_NEON;
-  t.isa_name = "neon";
-  ADJ_FILL_TIER(__neon)
-  ADJ_GEMM_KERNELS_neon(ADJ_SET_gemm)
-  return t;
-}
+ADJ_MAKE_TIER(neon, ADJ_ISA_NEON, "neon")
 #endif
 
 #if defined(ADJOINT_HAVE_X86_SIMD)
