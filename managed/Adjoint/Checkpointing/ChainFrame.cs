@@ -36,9 +36,9 @@ namespace Adjoint;
 // its input as fresh leaves, as at the start of a run. Each value-only unit still counts as a recomputed step.
 // A value-only unit runs inside a TensorScope and its outputs are moved out: every other tensor it creates is dead
 // when it returns (no graph refers to it; views keep their storage by reference count), so it is disposed then.
-// Served by malloc, those blocks would otherwise wait for a finalizer, and their bytes, reported to the GC as memory
-// pressure, induce extra full collections (on the benchmark chain 2 of each layer's 3 fresh activations are such
-// tensors). A layer that stashes a tensor it made somewhere outside itself finds that one disposed after a
+// Served by malloc, those blocks would otherwise wait for a finalizer, and their bytes count towards the storage
+// pool's next full collection (Note [Storage pool]; on the benchmark chain 2 of each layer's 3 fresh activations are
+// such tensors). A layer that stashes a tensor it made somewhere outside itself finds that one disposed after a
 // value-only recomputation; the forward pass's tensors are never touched.
 
 // Note [Checkpoint byte accounting]

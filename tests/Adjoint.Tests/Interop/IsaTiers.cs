@@ -4,26 +4,22 @@ using Adjoint.Interop;
 namespace Adjoint.Tests.Interop;
 
 /// <summary>
-/// The tiers the loaded library can run on this machine, by the contract in adjoint.h: Scalar, plus Avx2 up to
-/// MaxIsa on x64 (the x86 tiers nest) or Neon on Arm64. Tier numbers do not order across architectures, so
-/// "every tier up to MaxIsa" would wrongly include the x86 tiers on Arm64 (MaxIsa = Neon = 3).
+/// The tiers of the loaded library, by the contract in adjoint.h: a build compiles Scalar plus the SIMD tiers of its
+/// architecture (Avx2 and Avx512 on x64, which nest; Neon on Arm64), and runs those up to MaxIsa. Tier numbers do not
+/// order across architectures, so "every tier up to MaxIsa" alone would wrongly include the x86 tiers on Arm64
+/// (MaxIsa = Neon = 3).
 /// </summary>
 internal static class IsaTiers
 {
-    public static IReadOnlyList<Isa> Runnable()
-    {
-        Isa max = NativeBackend.MaxIsa;
-        return max == Isa.Neon
-            ? [Isa.Scalar, Isa.Neon]
-            : Enum.GetValues<Isa>().Where(i => i != Isa.Neon && i <= max).ToList();
-    }
-
-    public static IReadOnlyList<Isa> Refused() => Enum.GetValues<Isa>().Except(Runnable()).ToList();
-
     /// <summary>The tiers a build for this process's architecture compiles: the values of the per-tier test cases
     /// (the other architecture's would only ever be skipped; a tier this CPU lacks still is, by IsaScope).</summary>
     public static Isa[] OfThisArchitecture() =>
         System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.Arm64
             ? [Isa.Scalar, Isa.Neon]
             : [Isa.Scalar, Isa.Avx2, Isa.Avx512];
+
+    /// <summary>The tiers this machine can run: this architecture's, up to the best one the library reports.</summary>
+    public static IReadOnlyList<Isa> Runnable() => OfThisArchitecture().Where(i => i <= NativeBackend.MaxIsa).ToList();
+
+    public static IReadOnlyList<Isa> Refused() => Enum.GetValues<Isa>().Except(Runnable()).ToList();
 }
