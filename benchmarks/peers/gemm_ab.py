@@ -6,7 +6,7 @@ and run
 
     ADJOINT_NUM_THREADS=1 /usr/bin/python3 benchmarks/peers/gemm_ab.py /tmp/before.so /tmp/after.so [MxNxK[tA|tB] ...]
 
-(ADJOINT_ISA=avx2 forces the AVX2 tier in both). Each shape runs both libraries in every round (9 rounds, each a
+(ADJOINT_ISA=avx2 forces the AVX2 tier in both; GEMM_AB_DTYPE=f64 runs dgemm instead of sgemm). Each shape runs both libraries in every round (9 rounds, each a
 batch of about 0.3 GFLOP); the rates are medians of process CPU time, and the ratios are medians over rounds of
 before's time / after's time in that round (process CPU time, and wall time: on more than one thread a change can
 trade one for the other), so > 1 means the second library is faster. Default shapes: the
@@ -44,14 +44,16 @@ def main():
     libs = [load(sys.argv[1]), load(sys.argv[2])]
     with open("/proc/loadavg") as f:
         print(f"# load average {' '.join(f.read().split()[:3])}; threads {os.environ.get('ADJOINT_NUM_THREADS', 'default')}, "
-              f"ISA {os.environ.get('ADJOINT_ISA', 'best')}")
+              f"ISA {os.environ.get('ADJOINT_ISA', 'best')}, {os.environ.get('GEMM_AB_DTYPE', 'f32')}")
+    f64 = os.environ.get("GEMM_AB_DTYPE", "f32") == "f64"
+    dtype, code = (np.float64, 1) if f64 else (np.float32, 0)  # ADJ_F32 = 0, ADJ_F64 = 1 in adjoint.h
     rng = np.random.default_rng(1)
     for shape in sys.argv[3:] or DEFAULT_SHAPES:
         ta, tb, m, n, k = parse(shape)
-        a = rng.random((k, m) if ta else (m, k), dtype=np.float32)
-        b = rng.random((n, k) if tb else (k, n), dtype=np.float32)
-        c = np.zeros((m, n), np.float32)
-        args = (0, int(ta), int(tb), m, n, k, 1.0, a.ctypes.data, a.shape[1], b.ctypes.data, b.shape[1], 0.0, c.ctypes.data, n)
+        a = rng.random((k, m) if ta else (m, k), dtype=dtype)
+        b = rng.random((n, k) if tb else (k, n), dtype=dtype)
+        c = np.zeros((m, n), dtype)
+        args = (code, int(ta), int(tb), m, n, k, 1.0, a.ctypes.data, a.shape[1], b.ctypes.data, b.shape[1], 0.0, c.ctypes.data, n)
         reps = max(20, int(3e8 / (2 * m * n * k)))
         times, walls = [[], []], [[], []]
         for lib in libs:  # warm-up: caches, the pool's threads, the pack buffers

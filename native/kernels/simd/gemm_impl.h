@@ -1,11 +1,14 @@
 // GEMM, BLIS-style: five loops around one MR x NR register-blocked microkernel. Only the tile shape
 // and the vector type depend on the ISA; the loops and the packing are the same code for every tier.
 //
-//   loop 5  jc over n in NC columns        B block (KC x NC) packed once, shared by all threads
-//   loop 4  pc over k in KC                pack op(B)[pc:, jc:] into NR-wide panels (threads split it)
-//   loop 3  ic over m in MC rows           each thread packs its own op(A)[ic:, pc:] into MR-tall panels (L2)
-//   loop 2  jr over the block in NR        one B micro-panel (KC x NR) stays in L1
-//   loop 1  ir over the block in MR        microkernel: C[MR x NR] += A panel * B panel
+//   loop 5  jc over n in NC columns        B block (KC x NC, 1 MiB) packed once, shared by all threads, in L2
+//   loop 4  pc over k in KC                pack op(B)[pc:, jc:] into NR-wide panels (on first use)
+//   loop 3  ic over m in MC rows           each thread packs its own op(A)[ic:, pc:] into MR-tall panels
+//   loop 2  ir over the block in MR        one A micro-panel (MR x KC) stays in L1
+//   loop 1  jr over the block in NR        microkernel: C[MR x NR] += A panel * B panel, B from L2
+//
+// Loops 1 and 2 are in the opposite order to BLIS's, because here the broadcast operand is A
+// (Note [Loop order]).
 //
 // Transposes are absorbed by the packing routines, so the microkernel sees one layout. Edge tiles are
 // zero-padded in the packs and masked on the store. beta is applied on the first k block only, and
@@ -189,27 +192,23 @@ template <class T> ADJ_I void transpose_rows(const T* src, int64_t lds, int rows
 template <class T, int MR, int NV> struct Gemm {
   using V = vec_t<T>;
   static constexpr int NR = NV * V::N;
-  // Cache blocking for this CPU kind (48 KiB L1d, 2 MiB L2 per core, large shared L3):
-  // KC x NR of B (32 KiB for f32 12x32; at most 384 deep) stays in L1 while A panels stream past it;
-  // MC x KC of A (480 KiB) sits in L2 next to the B micro-panels; NC x KC of B is the shared block.
-  // KC = 256 measured 3-4 % above 192 and 384 at 1024^3 and 2048^3 (CPU-time medians, same run).
-  // Blocks are balanced (k = 784 is 4 blocks of 196, not 3 of 256 and one of 16).
-  static constexpr int64_t KC_L1 = 32768 / (NR * static_cast<int64_t>(sizeof(T)));
-  static constexpr int64_t KC = KC_L1 < 384 ? KC_L1 : 384;
-  static constexpr int64_t MC = MR * (sizeof(T) == 4 ? 40 : 20);
-  static constexpr int64_t NC = NR * (sizeof(T) == 4 ? 128 : 256);
+  // Cache blocking for this CPU kind (48 KiB L1d, 2 MiB L2 per core, large shared L3), Note [Loop order]:
+  // one A micro-panel (MR x KC: 12 KiB for f32 12x32, 24 KiB for f64) stays in L1 while the B
+  // micro-panels of the block stream past it from L2; the B block (KC x NC, 1 MiB) stays in L2; A is
+  // packed MC rows at a time, right before use. Blocks are balanced (k = 784 is 4 blocks of 196, not
+  // 3 of 256 and one of 16).
+  static constexpr int64_t KC = 256;
+  static constexpr int64_t MC = 4 * MR;
+  static constexpr int64_t NC = ((int64_t(1) << 20) / (KC * static_cast<int64_t>(sizeof(T)))) / NR * NR;
 
   // C[mr x nr] = alpha * A panel * B panel + beta * C. Accumulators, indices and the store loops are
   // all compile-time so the R x NV accumulators never leave registers (the edge path included).
   // R < MR computes only the first R rows of the MR-wide A panel: the last row tile of a product whose
   // m is not a multiple of MR (m = 256 on 12 rows leaves 4) would otherwise spend 12 rows of FMAs on
   // 4, about 3 % of such a product.
-  //
-  // PF: also bring the next B micro-panel (kc x NR at `next_b`) into L2, one k row of it per k step, so
-  // the loop over it starts from L2 instead of L3 (Note [Next B panel]).
-  template <int R = MR, bool PF = false>
+  template <int R = MR>
   ADJ_GEMM_MICRO_ATTR static void micro(int64_t kc, const T* __restrict ap, const T* __restrict bp, T* c, int64_t ldc, T alpha, T beta,
-                    int mr, int nr, const T* next_b = nullptr) {
+                    int mr, int nr) {
     {
       // C is touched only after the k loop; start its lines on their way now. The row pointers are
       // hidden from the optimiser afterwards: kept live across the loop they would take the general
@@ -232,11 +231,12 @@ template <class T, int MR, int NV> struct Gemm {
       for (int v = 0; v < NV; ++v) acc[i][v] = vset1(T(), 0);
 #pragma GCC unroll 2
     for (int64_t p = 0; p < kc; ++p, ap += MR, bp += NR) {
-      __builtin_prefetch(ap + 8 * MR, 0, 3);
-      if constexpr (PF) {
+      // The B micro-panel streams from L2 (Note [Loop order]): ask for its rows eight k steps ahead,
+      // about 100 cycles, more than an L2 hit takes.
+      {
         constexpr int kLines = (NR * static_cast<int>(sizeof(T)) + 63) / 64, kStep = 64 / static_cast<int>(sizeof(T));
 #pragma GCC unroll 4
-        for (int l = 0; l < kLines; ++l) __builtin_prefetch(next_b + p * NR + l * kStep, 0, 2);
+        for (int l = 0; l < kLines; ++l) __builtin_prefetch(bp + 8 * NR + l * kStep, 0, 3);
       }
       V b[NV];
 #pragma GCC unroll 4
@@ -719,6 +719,15 @@ template <class T, int MR, int NV> struct Gemm {
     return true;
   }
 
+  // Note [Loop order]: the microkernel loads NR/N vectors of B and broadcasts MR values of A per k step.
+  // BLIS keeps the broadcast operand's micro-panel in L1 and streams the vector operand's from L2; with
+  // A broadcast here, that means looping over B micro-panels inside the loop over A micro-panels. The
+  // opposite order (B micro-panel in L1, A streaming) held 32 KiB of B plus the streaming A in a
+  // 48 KiB L1 and lost to this one at every size: same-process A/B on 1 thread (gemm_ab.py, load 0.9-1.3)
+  // 1.01-1.07x at 256^3 to 2048^3, a further 0-5 % with the prefetch of B rows in the microkernel.
+  // The B block must then fit L2 (1 MiB); the A block no longer has to, so it is packed in small
+  // MC-row pieces that are still in L1/L2 when used.
+  //
   // Rows [i0, i1) x B panels [q0, q1) of the block: pack A by MC rows into this thread's scratch and
   // run loops 2 and 1 over the shared B panels.
   static void compute_task(void* p, int64_t t) {
@@ -739,45 +748,35 @@ template <class T, int MR, int NV> struct Gemm {
     }
     // The first pass starts at this thread's share of the panels (Note [B packing on first use]).
     const int64_t span = q1 - q0, rot = j.tm > 1 ? span * bi / j.tm : 0;
-    // Note [Next B panel]: when the packed B block is larger than about half of L2 (2048^3: 2 MiB of B
-    // next to this thread's 480 KiB of A), its micro-panels fall out to L3 between two row blocks, and
-    // each panel's first microkernel waited for it. The last microkernel of a panel prefetches the
-    // next one into L2 instead. A small gain: 2048^3 on 1 thread, same-process A/B, 15 of 15 measurements
-    // +0.9..+7.5 %, median +2.1 %, where two identical builds differ by -2.2..+2.8 % (median +0.8 %);
-    // neutral to -3 % at 1024^3 (1 MiB block), so not at or below 1 MiB.
-    const bool pf_next = static_cast<size_t>(j.nc * j.kc) * sizeof(T) > (size_t(1) << 20);
     int64_t later[kMaxPanels];
     for (int64_t ic = i0; ic < i1; ic += mc_even) {          // loop 3
       const int64_t mc = i1 - ic < mc_even ? i1 - ic : mc_even;
-      const bool first = ic == i0;
       pack_a(j.ta, j.a, j.lda, ic, j.pc, mc, j.kc, apack);
-      int64_t nlater = 0;
-      for (int64_t s = 0; s < span + nlater; ++s) {           // loop 2
-        int64_t q;
-        if (s < span) {
-          q = q0 + (s + rot) % span;
-          if (first && !acquire_panel(j, q, false)) {
-            later[nlater++] = q;
-            continue;
+      for (int64_t ir = 0; ir < mc; ir += MR) {               // loop 2: one A micro-panel stays in L1
+        const int mr = static_cast<int>(mc - ir < MR ? mc - ir : MR);
+        const T* at = apack + ir * j.kc;
+        T* ci = j.c + (ic + ir) * j.ldc + j.jc;
+        const auto tile = [&](int64_t q) {                    // loop 1 body: B micro-panels stream from L2
+          const int64_t jr = q * NR;
+          const int nr = static_cast<int>(j.nc - jr < NR ? j.nc - jr : NR);
+          const T* bp = j.bpack + q * NR * j.kc;
+          if (mr > 2 * MR / 3) micro(j.kc, at, bp, ci + jr, j.ldc, j.alpha, j.beta_k, mr, nr);
+          else if (mr > MR / 3) micro<2 * MR / 3>(j.kc, at, bp, ci + jr, j.ldc, j.alpha, j.beta_k, mr, nr);
+          else micro<MR / 3>(j.kc, at, bp, ci + jr, j.ldc, j.alpha, j.beta_k, mr, nr);
+        };
+        if (ic == i0 && ir == 0) {
+          int64_t nlater = 0;
+          for (int64_t s = 0; s < span; ++s) {
+            const int64_t q = q0 + (s + rot) % span;
+            if (acquire_panel(j, q, false)) tile(q);
+            else later[nlater++] = q;
+          }
+          for (int64_t s = 0; s < nlater; ++s) {
+            acquire_panel(j, later[s], true);
+            tile(later[s]);
           }
         } else {
-          q = later[s - span];
-          acquire_panel(j, q, true);
-        }
-        const int64_t jr = q * NR;
-        const int nr = static_cast<int>(j.nc - jr < NR ? j.nc - jr : NR);
-        const T* bp = j.bpack + q * NR * j.kc;
-        T* cj = j.c + j.jc + jr;
-        for (int64_t ir = 0; ir < mc; ir += MR) {             // loop 1
-          const int mr = static_cast<int>(mc - ir < MR ? mc - ir : MR);
-          T* ct = cj + (ic + ir) * j.ldc;
-          const T* at = apack + ir * j.kc;
-          if (pf_next && mr == MR && ir + MR >= mc && s + 1 < span)
-            micro<MR, true>(j.kc, at, bp, ct, j.ldc, j.alpha, j.beta_k, mr, nr,
-                            j.bpack + (q0 + (s + 1 + rot) % span) * NR * j.kc);
-          else if (mr > 2 * MR / 3) micro(j.kc, at, bp, ct, j.ldc, j.alpha, j.beta_k, mr, nr);
-          else if (mr > MR / 3) micro<2 * MR / 3>(j.kc, at, bp, ct, j.ldc, j.alpha, j.beta_k, mr, nr);
-          else micro<MR / 3>(j.kc, at, bp, ct, j.ldc, j.alpha, j.beta_k, mr, nr);
+          for (int64_t q = q0; q < q1; ++q) tile(q);
         }
       }
     }
