@@ -97,10 +97,13 @@ template <class T> void gemm_edges() {
       residual_case<T>(k, rng, trial & 1, (trial >> 1) & 1, m, n, kk, trial % 3 ? T(1) : T(-0.75), beta,
                        beta == T(0) && trial % 5 == 0);  // NaN in C must not leak when beta = 0
     }
-    // A packed B block over 1 MiB (the last microkernel of a panel prefetches the next panel: Note [Next B
-    // panel]), with a 1-row last tile, a 20-column last panel and two k blocks.
+    // Several column blocks (NC is 1 MiB of packed B), with a 1-row last tile, a 20-column last panel and
+    // two k blocks.
     residual_case<T>(k, rng, false, false, 61, 2100, 300, T(1), T(0), false);
     residual_case<T>(k, rng, true, true, 61, 2100, 300, T(-1), T(0.5), false);
+    // Many row blocks claimed by the threads (Note [Claimed row blocks]): 26 row tiles, the last one
+    // short, three k blocks, beta applied once.
+    residual_case<T>(k, rng, false, true, 301, 520, 520, T(1), T(0.5), false);
   });
 }
 

@@ -688,6 +688,9 @@ template <class T, int MR, int NV> struct Gemm {
     T beta_k;
     int64_t tm, tn;      // task grid over the block: tm row ranges x tn column ranges
     int64_t mtiles, npanels;
+    // tn == 1 and tm > 1: the tasks claim MC-row blocks from this counter instead (Note [Claimed row blocks]).
+    int64_t* next_block;
+    int64_t row_blocks;
   };
 
   // Note [B packing on first use]: a B panel is packed by the first thread that needs it, right before
@@ -732,25 +735,44 @@ template <class T, int MR, int NV> struct Gemm {
   // run loops 2 and 1 over the shared B panels.
   static void compute_task(void* p, int64_t t) {
     const Job& j = *static_cast<const Job*>(p);
+    const bool claimed = j.tn == 1 && j.tm > 1;
     const int64_t bi = t / j.tn, bj = t % j.tn;
-    const int64_t i0 = (j.mtiles * bi / j.tm) * MR, i1 = bi + 1 == j.tm ? j.m : (j.mtiles * (bi + 1) / j.tm) * MR;
+    const int64_t i0 = claimed ? 0 : (j.mtiles * bi / j.tm) * MR;
+    const int64_t i1 = claimed || bi + 1 == j.tm ? j.m : (j.mtiles * (bi + 1) / j.tm) * MR;
     const int64_t q0 = j.npanels * bj / j.tn, q1 = j.npanels * (bj + 1) / j.tn;
     if (i1 <= i0 || q1 <= q0) return;
     const int64_t rows = i1 - i0;
     const int64_t mblocks = (rows + MC - 1) / MC;
-    const int64_t mc_even = (((rows + mblocks - 1) / mblocks + MR - 1) / MR) * MR;
+    const int64_t mc_even = claimed ? ((j.mtiles + j.row_blocks - 1) / j.row_blocks) * MR
+                                    : (((rows + mblocks - 1) / mblocks + MR - 1) / MR) * MR;
+    // The next block of rows of this task, [ic, ic + mc): its own range in mc_even steps, or the next
+    // unclaimed block (blocks of whole tiles, as even as they come).
+    int64_t ic = i0, mc = 0;
+    const auto next_rows = [&]() {
+      if (!claimed) {
+        ic += mc;
+        mc = i1 - ic < mc_even ? i1 - ic : mc_even;
+        return ic;
+      }
+      const int64_t blk = __atomic_fetch_add(j.next_block, 1, __ATOMIC_RELAXED);
+      if (blk >= j.row_blocks) return ic = i1;
+      ic = j.mtiles * blk / j.row_blocks * MR;
+      mc = (blk + 1 == j.row_blocks ? j.m : j.mtiles * (blk + 1) / j.row_blocks * MR) - ic;
+      return ic;
+    };
     T* apack = static_cast<T*>(thread_scratch(0, static_cast<size_t>(mc_even * j.kc) * sizeof(T)));
     if (!apack) {  // this thread has no packing memory: its part of the k block, unpacked
       const int64_t c0 = j.jc + q0 * NR, c1 = j.jc + (q1 * NR < j.nc ? q1 * NR : j.nc);
-      direct(j.ta, j.tb, rows, c1 - c0, j.kc, j.alpha, j.ta ? j.a + j.pc * j.lda + i0 : j.a + i0 * j.lda + j.pc, j.lda,
-             j.tb ? j.b + c0 * j.ldb + j.pc : j.b + j.pc * j.ldb + c0, j.ldb, j.beta_k, j.c + i0 * j.ldc + c0, j.ldc);
+      while (next_rows() < i1) {
+        direct(j.ta, j.tb, mc, c1 - c0, j.kc, j.alpha, j.ta ? j.a + j.pc * j.lda + ic : j.a + ic * j.lda + j.pc, j.lda,
+               j.tb ? j.b + c0 * j.ldb + j.pc : j.b + j.pc * j.ldb + c0, j.ldb, j.beta_k, j.c + ic * j.ldc + c0, j.ldc);
+      }
       return;
     }
-    // The first pass starts at this thread's share of the panels (Note [B packing on first use]).
+    // The first pass starts at this task's share of the panels (Note [B packing on first use]).
     const int64_t span = q1 - q0, rot = j.tm > 1 ? span * bi / j.tm : 0;
     int64_t later[kMaxPanels];
-    for (int64_t ic = i0; ic < i1; ic += mc_even) {          // loop 3
-      const int64_t mc = i1 - ic < mc_even ? i1 - ic : mc_even;
+    for (bool first = true; next_rows() < i1; first = false) {  // loop 3
       pack_a(j.ta, j.a, j.lda, ic, j.pc, mc, j.kc, apack);
       for (int64_t ir = 0; ir < mc; ir += MR) {               // loop 2: one A micro-panel stays in L1
         const int mr = static_cast<int>(mc - ir < MR ? mc - ir : MR);
@@ -764,7 +786,8 @@ template <class T, int MR, int NV> struct Gemm {
           else if (mr > MR / 3) micro<2 * MR / 3>(j.kc, at, bp, ci + jr, j.ldc, j.alpha, j.beta_k, mr, nr);
           else micro<MR / 3>(j.kc, at, bp, ci + jr, j.ldc, j.alpha, j.beta_k, mr, nr);
         };
-        if (ic == i0 && ir == 0) {
+        // A task's first A micro-panel meets every B panel of its range first: it packs or waits for them.
+        if (first && ir == 0) {
           int64_t nlater = 0;
           for (int64_t s = 0; s < span; ++s) {
             const int64_t q = q0 + (s + rot) % span;
@@ -816,6 +839,14 @@ template <class T, int MR, int NV> struct Gemm {
     if (threads > mtiles * ntiles) threads = mtiles * ntiles;
     // Task grid: threads split rows (each packs only its own A; B is packed once and shared), and
     // columns only when there are too few row tiles to go round.
+    //
+    // Note [Claimed row blocks]: when only rows are split, the tasks do not take fixed halves: each
+    // claims the next block of about MC rows from a shared counter until none is left. The two vCPUs
+    // of this VM often run at different speeds (the same microkernel, one copy per core at once:
+    // 152-155 against 113-114 GFLOP/s), and with fixed halves the faster one waits. Same-process A/B
+    // on 2 threads (gemm_ab.py, load 1.1-2.1): 1024^3 1.09-1.10x, 2048^3 1.02-1.10x, 256x1024x784
+    // 1.02-1.08x in wall time; 128^3 and 192^3 1.00-1.04x. There are at least as many blocks as
+    // tasks, a multiple of them, cut at whole tiles, so small products split as evenly as before.
     int64_t tm = threads, tn = 1;
     while (tm > 1 && mtiles < 2 * tm && (tm % 2) == 0 && ntiles >= 2 * tn) {
       tm /= 2;
@@ -828,7 +859,13 @@ template <class T, int MR, int NV> struct Gemm {
     const int64_t nblocks = (n + NC - 1) / NC;
     const int64_t nc_even = (((n + nblocks - 1) / nblocks + NR - 1) / NR) * NR;
     int state[kMaxPanels];
-    Job job{{ta, tb, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c}, nullptr, state, 0, 0, 0, 0, beta, tm, tn, mtiles, 0};
+    // Row blocks to claim: about MC rows each, a multiple of the task count.
+    int64_t row_blocks = (mtiles + MC / MR - 1) / (MC / MR);
+    row_blocks = (row_blocks + tm - 1) / tm * tm;
+    if (row_blocks > mtiles) row_blocks = mtiles;
+    int64_t next_block = 0;
+    Job job{{ta, tb, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c}, nullptr, state, 0, 0, 0, 0, beta, tm, tn, mtiles, 0,
+            &next_block, row_blocks};
     job.bpack = static_cast<T*>(thread_scratch(1, static_cast<size_t>(nc_even * kc_even) * sizeof(T)));
     if (!job.bpack) {  // without memory the unpacked path still gives the right answer
       direct(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
@@ -844,6 +881,7 @@ template <class T, int MR, int NV> struct Gemm {
         job.kc = k - pc < kc_even ? k - pc : kc_even;
         job.beta_k = pc == 0 ? beta : T(1);
         for (int64_t q = 0; q < job.npanels; ++q) state[q] = kFree;
+        next_block = 0;
         parallel_for(parts, static_cast<int>(threads), &compute_task, &job);
       }
     }
