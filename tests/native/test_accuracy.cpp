@@ -123,6 +123,35 @@ ADJ_ACC(TANH)
 ADJ_ACC(SIGMOID)
 ADJ_ACC(SOFTPLUS)
 
+// tanh clamps |x| at 9.5 and relies on e / (e + 2) coming out as exactly 1 there, and on NaN passing
+// through every step, instead of selecting those results (vtanh in kernels/simd/math.h).
+TEST(Accuracy, f32_TANH_saturation_and_specials) {
+  const float big[] = {9.02f, 9.25f, 9.4999f, 9.5f, 9.5001f, 10.0f, 20.0f, 88.0f, 1e30f, INFINITY};
+  std::vector<float> x, y;
+  for (float v : big) {
+    x.push_back(v);
+    x.push_back(-v);
+  }
+  x.push_back(NAN);
+  x.push_back(-NAN);
+  x.push_back(0.0f);
+  x.push_back(-0.0f);
+  for (const adj::KernelTable* tier : runnable_tiers()) {
+    const auto& k = adj::typed<float>(*tier);
+    y.assign(x.size(), 0.5f);
+    k.unary[ADJ_UNARY_TANH](static_cast<int64_t>(x.size()), x.data(), y.data());
+    for (size_t i = 0; i < x.size(); ++i) {
+      const float want = std::isnan(x[i]) ? x[i] : static_cast<float>(tanhl(x[i]));
+      if (std::isnan(want)) {
+        EXPECT_TRUE(std::isnan(y[i])) << k.unary_name[ADJ_UNARY_TANH] << " at x=" << show(x[i]);
+      } else {
+        EXPECT_EQ(y[i], want) << k.unary_name[ADJ_UNARY_TANH] << " at x=" << show(x[i]);
+        EXPECT_EQ(std::signbit(y[i]), std::signbit(want)) << k.unary_name[ADJ_UNARY_TANH] << " at x=" << show(x[i]);
+      }
+    }
+  }
+}
+
 // ---- the library's own sin/cos ----------------------------------------------------------------------
 
 namespace {
