@@ -208,14 +208,6 @@ ADJ_I VF expm1_coref(VF r) {
   return r * r * hornerf(r, c);
 }
 
-// The same e^r - 1 - r with two terms fewer, for tanh: r^2 P(r), P of degree 4 fitted to (e^r - 1 - r) / r^2
-// on |r| <= ln2/2 for least relative error (float coefficients: 1.4e-7 relative in P, at most 0.2 of that in
-// e^r - 1 once r is added). tanh's error is set by its division, not here (AccuracyExhaustive.f32_TANH).
-ADJ_I VF expm1_core_shortf(VF r) {
-  static constexpr float c[] = {0x1p-1f, 0x1.5554dep-3f, 0x1.5555bap-5f, 0x1.120b62p-7f, 0x1.6c69fap-10f};
-  return r * r * hornerf(r, c);
-}
-
 ADJ_I VF vexp(VF x) {
   // Clamped ends still overflow to +inf (k = 128) and underflow to 0; NaN is put back at the end
   // because the integer steps of ldexp_k on AVX2 do not carry it.
@@ -230,12 +222,24 @@ ADJ_I VF vtanh(VF x) {
   // tanh a = e / (e + 2), e = expm1(2a): no cancellation near 0. tanh rounds to 1 above ~9.01; a is
   // clamped at 9.5, where e / (e + 2) comes out as exactly 1 (tested), so larger a and inf need no
   // select. NaN needs none either: min_raw keeps its second operand, and every later step carries it.
-  const VF a = vabs(x);
-  const VF u = sf(2.0f) * min_raw(sf(9.5f), a);
-  VF k;
-  const VF r = reduce_ln2f(u, k);
-  const VF em1r = r + expm1_core_shortf(r);
-  const VF two_k = ldexp_k(sf(1.0f), k);
+  // Each vector is one long dependency chain (about 80 cycles by the instruction latencies before
+  // these changes), and the scheduler holds only a few vectors' worth of it: the kernel ran closer to
+  // the chain's latency than to the FMA ports' throughput. So the chain is kept short: k = round(2a / ln2) comes from one FMA with
+  // the 1.5 * 2^23 shifter (its low bits then hold k + 127, so 2^k is one shift away), and
+  // e^r - 1 - r = r^2 P(r) is a degree-4 minimax evaluated by Estrin's scheme (fitted to
+  // (e^r - 1 - r) / r^2 on |r| <= ln2/2 for least relative error; 1.4e-7 relative in P with the float
+  // coefficients, at most 0.2 of that in e^r - 1 once r is added).
+  const VF a = min_raw(sf(9.5f), vabs(x));
+  constexpr float kShift = 0x1.8p23f + 127.0f;
+  const VF j = fma(a, sf(2.0f * 1.44269504088896341f), sf(kShift));
+  const VF k = j - sf(kShift);  // exact: an integer in [0, 28]
+  VF r = fnma(k, sf(0.693145751953125f), a + a);
+  r = fnma(k, sf(1.42860682030941723e-6f), r);
+  const VF r2 = r * r;
+  const VF p = fma(r2, fma(r2, sf(0x1.6c69fap-10f), fma(r, sf(0x1.120b62p-7f), sf(0x1.5555bap-5f))),
+                   fma(r, sf(0x1.5554dep-3f), sf(0x1p-1f)));
+  const VF em1r = fma(r2, p, r);
+  const VF two_k = pow2_low_bits(j);
   const VF e = fma(two_k, em1r, two_k - sf(1.0f));  // 2^k (expm1 r + 1) - 1, exact for k = 0
   return copysign(div_pos(e, e + sf(2.0f)), x);
 }

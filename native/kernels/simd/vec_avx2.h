@@ -157,6 +157,8 @@ ADJ_I VF ldexp_k(VF x, VF k) {
   const VF k1 = vfloor(k * vset1(0.0f, 0.5f));
   return (x * pow2i(k1)) * pow2i(k - k1);
 }
+// The float 2^(n - 127) when the low 9 bits of j's bit pattern hold n in [1, 254] (j a shifter sum, see vtanh).
+ADJ_I VF pow2_low_bits(VF j) { return {_mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(j.v), 23))}; }
 // For finite x > 0 (normal): x = m * 2^e with m in [1, 2).
 ADJ_I void frexp12(VD x, VD& m, VD& e) {
   const __m256i bits = _mm256_castpd_si256(x.v);

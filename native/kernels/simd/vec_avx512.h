@@ -123,6 +123,8 @@ ADJ_I VF narrow(VD lo, VD hi) {
 // scalef computes x * 2^floor(k) with one rounding, overflow and gradual underflow included.
 ADJ_I VD ldexp_k(VD x, VD k) { return {_mm512_scalef_pd(x.v, k.v)}; }
 ADJ_I VF ldexp_k(VF x, VF k) { return {_mm512_scalef_ps(x.v, k.v)}; }
+// The float 2^(n - 127) when the low 9 bits of j's bit pattern hold n in [1, 254] (j a shifter sum, see vtanh).
+ADJ_I VF pow2_low_bits(VF j) { return {_mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(j.v), 23))}; }
 ADJ_I void frexp12(VD x, VD& m, VD& e) {
   m.v = _mm512_getmant_pd(x.v, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_zero);
   e.v = _mm512_getexp_pd(x.v);

@@ -163,6 +163,8 @@ ADJ_I VF ldexp_k(VF x, VF k) {
   const VF k1 = vfloor(k * vset1(0.0f, 0.5f));
   return (x * pow2i(k1)) * pow2i(k - k1);
 }
+// The float 2^(n - 127) when the low 9 bits of j's bit pattern hold n in [1, 254] (j a shifter sum, see vtanh).
+ADJ_I VF pow2_low_bits(VF j) { return {vreinterpretq_f32_s32(vshlq_n_s32(vreinterpretq_s32_f32(j.v), 23))}; }
 // For finite normal x > 0: x = m * 2^e with m in [1, 2).
 ADJ_I void frexp12(VD x, VD& m, VD& e) {
   const uint64x2_t bits = vreinterpretq_u64_f64(x.v);
