@@ -688,9 +688,8 @@ template <class T, int MR, int NV> struct Gemm {
     T beta_k;
     int64_t tm, tn;      // task grid over the block: tm row ranges x tn column ranges
     int64_t mtiles, npanels;
-    // tn == 1 and tm > 1: the tasks claim MC-row blocks from this counter instead (Note [Claimed row blocks]).
-    int64_t* next_block;
-    int64_t row_blocks;
+    // tn == 1 and tm > 1: the tasks claim row tiles from this counter instead (Note [Claimed row blocks]).
+    int64_t* next_tile;
   };
 
   // Note [B packing on first use]: a B panel is packed by the first thread that needs it, right before
@@ -743,10 +742,9 @@ template <class T, int MR, int NV> struct Gemm {
     if (i1 <= i0 || q1 <= q0) return;
     const int64_t rows = i1 - i0;
     const int64_t mblocks = (rows + MC - 1) / MC;
-    const int64_t mc_even = claimed ? ((j.mtiles + j.row_blocks - 1) / j.row_blocks) * MR
-                                    : (((rows + mblocks - 1) / mblocks + MR - 1) / MR) * MR;
+    const int64_t mc_even = claimed ? MC : (((rows + mblocks - 1) / mblocks + MR - 1) / MR) * MR;
     // The next block of rows of this task, [ic, ic + mc): its own range in mc_even steps, or the next
-    // unclaimed block (blocks of whole tiles, as even as they come).
+    // unclaimed rows.
     int64_t ic = i0, mc = 0;
     const auto next_rows = [&]() {
       if (!claimed) {
@@ -754,10 +752,16 @@ template <class T, int MR, int NV> struct Gemm {
         mc = i1 - ic < mc_even ? i1 - ic : mc_even;
         return ic;
       }
-      const int64_t blk = __atomic_fetch_add(j.next_block, 1, __ATOMIC_RELAXED);
-      if (blk >= j.row_blocks) return ic = i1;
-      ic = j.mtiles * blk / j.row_blocks * MR;
-      mc = (blk + 1 == j.row_blocks ? j.m : j.mtiles * (blk + 1) / j.row_blocks * MR) - ic;
+      // Guided: a share of what is left, at most MC rows, at least one tile, so the last claims are small.
+      int64_t first = __atomic_load_n(j.next_tile, __ATOMIC_RELAXED), count;
+      do {
+        if (first >= j.mtiles) return ic = i1;
+        count = (j.mtiles - first + 2 * j.tm - 1) / (2 * j.tm);
+        if (count > MC / MR) count = MC / MR;
+      } while (!__atomic_compare_exchange_n(j.next_tile, &first, first + count, true, __ATOMIC_RELAXED,
+                                            __ATOMIC_RELAXED));
+      ic = first * MR;
+      mc = (first + count >= j.mtiles ? j.m : (first + count) * MR) - ic;
       return ic;
     };
     T* apack = static_cast<T*>(thread_scratch(0, static_cast<size_t>(mc_even * j.kc) * sizeof(T)));
@@ -841,12 +845,13 @@ template <class T, int MR, int NV> struct Gemm {
     // columns only when there are too few row tiles to go round.
     //
     // Note [Claimed row blocks]: when only rows are split, the tasks do not take fixed halves: each
-    // claims the next block of about MC rows from a shared counter until none is left. The two vCPUs
-    // of this VM often run at different speeds (the same microkernel, one copy per core at once:
-    // 152-155 against 113-114 GFLOP/s), and with fixed halves the faster one waits. Same-process A/B
-    // on 2 threads (gemm_ab.py, load 1.1-2.1): 1024^3 1.09-1.10x, 2048^3 1.02-1.10x, 256x1024x784
-    // 1.02-1.08x in wall time; 128^3 and 192^3 1.00-1.04x. There are at least as many blocks as
-    // tasks, a multiple of them, cut at whole tiles, so small products split as evenly as before.
+    // claims the next rows from a shared counter until none are left. The two vCPUs of this VM often
+    // run at different speeds (the same microkernel, one copy per core at once: 152-155 against
+    // 113-114 GFLOP/s), and with fixed halves the faster one waits. Same-process A/B on 2 threads
+    // (gemm_ab.py, load 1.1-2.1): 1024^3 1.09-1.10x, 2048^3 1.02-1.10x, 256x1024x784 1.02-1.08x in wall
+    // time; 128^3 and 192^3 1.00-1.04x. A claim is guided: a share of what is left (1 / (2 x tasks)),
+    // at most MC rows, at least one tile, so the last claims are small and the threads finish together
+    // (against claims of a fixed MC rows: 0.96-1.09x at 128^3-2048^3, most of it 1.00-1.03x).
     int64_t tm = threads, tn = 1;
     while (tm > 1 && mtiles < 2 * tm && (tm % 2) == 0 && ntiles >= 2 * tn) {
       tm /= 2;
@@ -859,13 +864,9 @@ template <class T, int MR, int NV> struct Gemm {
     const int64_t nblocks = (n + NC - 1) / NC;
     const int64_t nc_even = (((n + nblocks - 1) / nblocks + NR - 1) / NR) * NR;
     int state[kMaxPanels];
-    // Row blocks to claim: about MC rows each, a multiple of the task count.
-    int64_t row_blocks = (mtiles + MC / MR - 1) / (MC / MR);
-    row_blocks = (row_blocks + tm - 1) / tm * tm;
-    if (row_blocks > mtiles) row_blocks = mtiles;
-    int64_t next_block = 0;
+    int64_t next_tile = 0;
     Job job{{ta, tb, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c}, nullptr, state, 0, 0, 0, 0, beta, tm, tn, mtiles, 0,
-            &next_block, row_blocks};
+            &next_tile};
     job.bpack = static_cast<T*>(thread_scratch(1, static_cast<size_t>(nc_even * kc_even) * sizeof(T)));
     if (!job.bpack) {  // without memory the unpacked path still gives the right answer
       direct(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
@@ -881,7 +882,7 @@ template <class T, int MR, int NV> struct Gemm {
         job.kc = k - pc < kc_even ? k - pc : kc_even;
         job.beta_k = pc == 0 ? beta : T(1);
         for (int64_t q = 0; q < job.npanels; ++q) state[q] = kFree;
-        next_block = 0;
+        next_tile = 0;
         parallel_for(parts, static_cast<int>(threads), &compute_task, &job);
       }
     }
