@@ -21,8 +21,8 @@ template <class T, class F> ADJ_I void map_out(int64_t n, int arrays, T* out, F 
       if (i > 0) storen(out, f(int64_t(0), i), i);
     }
     // Four vectors computed, then four streamed: with the loads grouped ahead of the non-temporal
-    // stores, a 4M-float add ran faster than with one load-load-store step at a time (C driver
-    // alternating both libraries, 17 rounds of 10 calls: 0.94-1.72x, median 1.17x, load 0.5-1.1).
+    // stores, a 4M-float add ran faster than with one load-load-store step at a time
+    // (benchmarks/peers/add_stream_ab.c, 17 rounds of 10 calls: 0.94-1.72x, median 1.17x, load 0.5-1.1).
     for (; i + 4 * N <= n; i += 4 * N) {
       const V r0 = f(i, int64_t(N)), r1 = f(i + N, int64_t(N)), r2 = f(i + 2 * N, int64_t(N)), r3 = f(i + 3 * N, int64_t(N));
       stream(out + i, r0);
