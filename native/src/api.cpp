@@ -258,21 +258,18 @@ template <class T> struct ReducePlan {
 };
 
 // SUM whose innermost kept axis is contiguous (column sums, e.g. a bias gradient): y's rows of that
-// axis are accumulated with the vector ADD kernel, one reduced position after another, instead of a
-// strided walk per output. Each output still adds its terms in row-major order of the sub-block.
+// axis are accumulated with the column-sum kernel, one call per position of the outer reduced axes
+// (the innermost reduced axis is the kernel's rows), instead of a strided walk per output. Each output
+// still adds its terms in row-major order of the sub-block.
 template <class T> void sum_columns(const ReducePlan<T>& p, int64_t blk, int64_t c0, int64_t c1) {
   const int64_t len = p.kshape[p.nk - 1];
   T* yb = p.y + blk * len + c0;
-  const T* base = p.out_base(blk * len) + c0;
-  for (int64_t j = 0; j < c1 - c0; ++j) yb[j] = T(0);
-  fn_binary<T>* add = p.k->binary[ADJ_BINARY_ADD];
+  const T* row = p.out_base(blk * len) + c0;
+  fn_colsum<T>* colsum = p.k->colsum;
   int64_t ridx[kMaxDims] = {0};
-  const T* row = base;
-  int64_t red = 1;
-  for (int d = 0; d < p.nr; ++d) red *= p.rshape[d];
-  for (int64_t r = 0; r < red; ++r) {
-    add(c1 - c0, yb, 1, row, 1, yb, 1);
-    for (int d = p.nr - 1; d >= 0; --d) {
+  for (int64_t o = 0; o < p.outer_count; ++o) {
+    colsum(p.row_n, c1 - c0, row, p.row_s, yb, o > 0);
+    for (int d = p.nr - 2; d >= 0; --d) {
       row += p.rstride[d];
       if (++ridx[d] < p.rshape[d]) break;
       row -= p.rstride[d] * p.rshape[d];

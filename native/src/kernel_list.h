@@ -26,6 +26,9 @@
 #define ADJ_REDUCE_KERNELS(X, dt, S) \
   X(dt, SUM, dt##_rsum##S) X(dt, MAX, dt##_rmax##S) X(dt, MIN, dt##_rmin##S)
 
+// Column sums of a row-major block, added into y (the kept axis contiguous: a bias gradient).
+#define ADJ_COLSUM_KERNELS(X, dt, S) X(dt, _, dt##_colsum##S)
+
 #define ADJ_ROW_KERNELS(X, dt, S) \
   X(dt, SOFTMAX, dt##_softmax##S) X(dt, LOG_SOFTMAX, dt##_log_softmax##S) X(dt, LOGSUMEXP, dt##_logsumexp##S)
 

@@ -25,6 +25,10 @@ template <class T> using fn_binary = void(int64_t n, const T* a, int64_t sa, con
 // One strided row of a reduction. SUM adds the row's sum to *acc. MAX/MIN set *acc, *idx to the row's
 // result and its first position (first NaN if any); n >= 1 for them.
 template <class T> using fn_reduce = void(int64_t n, const T* x, int64_t stride, T* acc, int64_t* idx);
+// y[j] = (accumulate ? y[j] : 0) + x[0, j] + x[1, j] + ... + x[rows - 1, j] for j < cols, with x[r, j] at
+// x[r * ldx + j], added in that order (so the result is bitwise that of one ADD per row).
+template <class T> using fn_colsum = void(int64_t rows, int64_t cols, const T* x, int64_t ldx, T* y,
+                                          bool accumulate);
 template <class T> using fn_row = void(int64_t rows, int64_t cols, const T* x, T* y);
 template <class T> using fn_row_bwd = void(int64_t rows, int64_t cols, const T* x, const T* y, const T* gy,
                                            T* gx);
@@ -38,6 +42,7 @@ template <class T> struct TypedKernels {
   fn_unary_bwd<T>* unary_bwd[ADJ_UNARY_OP_COUNT];
   fn_binary<T>* binary[ADJ_BINARY_OP_COUNT];
   fn_reduce<T>* reduce[ADJ_REDUCE_OP_COUNT];
+  fn_colsum<T>* colsum;
   fn_row<T>* row[ADJ_ROW_OP_COUNT];
   fn_row_bwd<T>* row_bwd[ADJ_ROW_OP_COUNT];
   fn_fill<T>* fill;
@@ -48,6 +53,7 @@ template <class T> struct TypedKernels {
   const char* unary_bwd_name[ADJ_UNARY_OP_COUNT];
   const char* binary_name[ADJ_BINARY_OP_COUNT];
   const char* reduce_name[ADJ_REDUCE_OP_COUNT];
+  const char* colsum_name;
   const char* row_name[ADJ_ROW_OP_COUNT];
   const char* row_bwd_name[ADJ_ROW_OP_COUNT];
   const char* fill_name;
@@ -67,6 +73,7 @@ struct KernelTable {
 #define ADJ_DECL_unary_bwd(dt, OP, name) fn_unary_bwd<ADJ_T_##dt> name;
 #define ADJ_DECL_binary(dt, OP, name) fn_binary<ADJ_T_##dt> name;
 #define ADJ_DECL_reduce(dt, OP, name) fn_reduce<ADJ_T_##dt> name;
+#define ADJ_DECL_colsum(dt, OP, name) fn_colsum<ADJ_T_##dt> name;
 #define ADJ_DECL_row(dt, OP, name) fn_row<ADJ_T_##dt> name;
 #define ADJ_DECL_row_bwd(dt, OP, name) fn_row_bwd<ADJ_T_##dt> name;
 #define ADJ_DECL_fill(dt, OP, name) fn_fill<ADJ_T_##dt> name;
@@ -78,6 +85,7 @@ struct KernelTable {
   ADJ_FOR_EACH_DTYPE_FAMILY(ADJ_UNARY_BWD_KERNELS, ADJ_DECL_unary_bwd, S) \
   ADJ_FOR_EACH_DTYPE_FAMILY(ADJ_BINARY_KERNELS, ADJ_DECL_binary, S)      \
   ADJ_FOR_EACH_DTYPE_FAMILY(ADJ_REDUCE_KERNELS, ADJ_DECL_reduce, S)      \
+  ADJ_FOR_EACH_DTYPE_FAMILY(ADJ_COLSUM_KERNELS, ADJ_DECL_colsum, S)      \
   ADJ_FOR_EACH_DTYPE_FAMILY(ADJ_ROW_KERNELS, ADJ_DECL_row, S)            \
   ADJ_FOR_EACH_DTYPE_FAMILY(ADJ_ROW_BWD_KERNELS, ADJ_DECL_row_bwd, S)    \
   ADJ_FOR_EACH_DTYPE_FAMILY(ADJ_FILL_KERNELS, ADJ_DECL_fill, S)          \

@@ -192,6 +192,41 @@ ADJ_FOR_EACH_DTYPE_FAMILY(ADJ_REDUCE_KERNELS, ADJ_TEST_REDUCE, __vs_ref)
   TEST(KernelsRow, name) { check_rows<ADJ_T_##dt>(ADJ_ROW_##OP); }
 ADJ_FOR_EACH_DTYPE_FAMILY(ADJ_ROW_KERNELS, ADJ_TEST_ROW, __vs_ref)
 
+// Column sums add row after row in both tiers, so they must agree bit for bit (any NaN for NaN), over
+// row counts around the eight-row blocks, padded and broadcast (ldx = 0) rows, and y fresh or accumulated.
+template <class T> void check_colsum() {
+  const auto& ref = adj::typed<T>(ref_tier());
+  std::mt19937_64 rng(77);
+  for (const adj::KernelTable* tier : runnable_tiers()) {
+    const auto& k = adj::typed<T>(*tier);
+    SCOPED_TRACE(k.colsum_name);
+    for (int64_t rows : {0, 1, 3, 8, 9, 17}) {
+      for (int64_t cols = 0; cols <= kMaxLen; ++cols) {
+        for (int64_t ldx : {cols, cols + 3, int64_t(0)}) {
+          const std::vector<T> x = random_values<T>(rng, rows * (ldx > cols ? ldx : cols) + cols, 10.0, cols % 3 == 0);
+          const std::vector<T> y0 = random_values<T>(rng, cols, 10.0, false);
+          for (bool accumulate : {false, true}) {
+            std::vector<T> want = y0;
+            ref.colsum(rows, cols, x.data(), ldx, want.data(), accumulate);
+            Guarded<T> y(cols);
+            std::copy(y0.begin(), y0.end(), y.data());
+            k.colsum(rows, cols, x.data(), ldx, y.data(), accumulate);
+            ASSERT_TRUE(y.guards_intact()) << "rows=" << rows << " cols=" << cols;
+            for (int64_t j = 0; j < cols; ++j) {
+              const T got = y.data()[j], w = want[static_cast<size_t>(j)];
+              ASSERT_TRUE(std::memcmp(&got, &w, sizeof(T)) == 0 || (std::isnan(got) && std::isnan(w)))
+                  << "rows=" << rows << " cols=" << cols << " ldx=" << ldx << " accumulate=" << accumulate << " j=" << j
+                  << " got=" << show(got) << " want=" << show(w);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+TEST(KernelsReduce, f32_colsum__vs_ref) { check_colsum<float>(); }
+TEST(KernelsReduce, f64_colsum__vs_ref) { check_colsum<double>(); }
+
 template <class T> void check_fill_cast() {
   std::mt19937_64 rng(5);
   for (const adj::KernelTable* tier : runnable_tiers()) {
@@ -307,6 +342,8 @@ TEST(KernelList, EveryTierHasEveryKernel) {
       EXPECT_NE(std::string(t->f32.unary_name[op]).find(std::string("__") + (t->isa == ADJ_ISA_SCALAR ? "ref" : t->isa_name)),
                 std::string::npos);
     }
+    EXPECT_NE(t->f32.colsum, nullptr);
+    EXPECT_NE(t->f64.colsum, nullptr);
     EXPECT_NE(t->f32.gemm, nullptr);
     EXPECT_NE(t->f64.gemm, nullptr);
     std::printf("[ tier %-6s ] gemm kernels: %s, %s\n", t->isa_name, t->f32.gemm_name, t->f64.gemm_name);

@@ -24,7 +24,21 @@ template <bool kMax, class T> void row_arg(int64_t n, const T* x, int64_t s, T* 
   *idx = at;
 }
 
+template <class T> void col_sum(int64_t rows, int64_t cols, const T* x, int64_t ldx, T* y, bool accumulate) {
+  if (!accumulate)
+    for (int64_t j = 0; j < cols; ++j) y[j] = 0;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < cols; ++j) y[j] += x[r * ldx + j];
+}
+
 }  // namespace
+
+#define ADJ_DEF(dt, OP, name)                                                                              \
+  void name(int64_t rows, int64_t cols, const ADJ_T_##dt* x, int64_t ldx, ADJ_T_##dt* y, bool accumulate) { \
+    col_sum(rows, cols, x, ldx, y, accumulate);                                                             \
+  }
+ADJ_FOR_EACH_DTYPE_FAMILY(ADJ_COLSUM_KERNELS, ADJ_DEF, __ref)
+#undef ADJ_DEF
 
 #define ADJ_DEF(dt, OP, name)                                                                   \
   void name(int64_t n, const ADJ_T_##dt* x, int64_t s, ADJ_T_##dt* acc, int64_t* idx) {         \
