@@ -26,7 +26,7 @@
 // stack inside the k loop (f32 8 x 12: 10 stack accesses per 48 FMAs). As a function of its own none
 // is spilled, except one in f32 8 x 12 without the next-panel prefetch (one load + store per 48 FMAs;
 // GCC's allocator leaves v13-v15 unused there rather than save them). Checked in the disassembly of
-// kernels/neon/gemm.cpp.o; no timing exists (qemu only).
+// kernels/neon/gemm_f32.cpp.o; no timing exists (qemu only).
 #if defined(__aarch64__)
 #  define ADJ_GEMM_MICRO_ATTR __attribute__((noinline))
 #else

@@ -1,8 +1,0 @@
-// gemm kernels for the avx2 tier: the shared body in kernels/simd/gemm_impl.h, compiled with only
-// this tier's flags (see native/CMakeLists.txt) inside namespace adj::avx2.
-#include "kernels/simd/vec_avx2.h"
-#include "kernels/simd/gemm_impl.h"
-
-// 6 rows x 2 vectors: 12 accumulators + 2 B vectors + 1 broadcast of the 16 ymm registers.
-ADJ_GEMM_DEF(f32, 6, 2, f32_gemm_6x16__avx2)
-ADJ_GEMM_DEF(f64, 6, 2, f64_gemm_6x8__avx2)
