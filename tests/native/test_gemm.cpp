@@ -109,6 +109,10 @@ template <class T> void gemm_edges() {
     // Many row blocks claimed by the threads (Note [Claimed row blocks]): 26 row tiles, the last one
     // short, three k blocks, beta applied once.
     residual_case<T>(k, rng, false, true, 301, 520, 520, T(1), T(0.5), false);
+    // Few row tiles: the threads claim B panels instead (Note [Claimed column panels]): 5 row tiles (10
+    // on AVX2), the last one short, 33 panels ending in a 20-column one over two column blocks, two k
+    // blocks, A transposed.
+    residual_case<T>(k, rng, true, false, 55, 1044, 300, T(0.75), T(0.5), false);
   });
 }
 

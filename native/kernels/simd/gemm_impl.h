@@ -688,7 +688,8 @@ template <class T, int MR, int NV> struct Gemm {
     T beta_k;
     int64_t tm, tn;      // task grid over the block: tm row ranges x tn column ranges
     int64_t mtiles, npanels;
-    // tn == 1 and tm > 1: the tasks claim row tiles from this counter instead (Note [Claimed row blocks]).
+    // tn == 1 and tm > 1: the tasks claim row tiles from this counter instead (Note [Claimed row blocks]);
+    // tm == 1 and tn > 1: B panels (Note [Claimed column panels]).
     int64_t* next_tile;
   };
 
@@ -721,6 +722,57 @@ template <class T, int MR, int NV> struct Gemm {
     return true;
   }
 
+  // The microkernel on A micro-panel `at` (mr rows, C rows from ci) and B panel q of the block; the row
+  // count picks the instantiation that computes no more than a third of MR rows beyond mr.
+  static void micro_tile(const Job& j, const T* at, T* ci, int mr, int64_t q) {
+    const int64_t jr = q * NR;
+    const int nr = static_cast<int>(j.nc - jr < NR ? j.nc - jr : NR);
+    const T* bp = j.bpack + q * NR * j.kc;
+    if (mr > 2 * MR / 3) micro(j.kc, at, bp, ci + jr, j.ldc, j.alpha, j.beta_k, mr, nr);
+    else if (mr > MR / 3) micro<2 * MR / 3>(j.kc, at, bp, ci + jr, j.ldc, j.alpha, j.beta_k, mr, nr);
+    else micro<MR / 3>(j.kc, at, bp, ci + jr, j.ldc, j.alpha, j.beta_k, mr, nr);
+  }
+
+  // Note [Claimed column panels]: with few row tiles (mtiles < 6 per thread) the tasks split the
+  // columns instead: each packs all of A (at most 6 x tasks x MR rows; every task needs every row) and
+  // claims B panels from a shared counter, packs them itself and runs every row over them. No packed
+  // panel crosses to the other core and each L2 holds only the panels its core claimed, where split
+  // rows have every core read every panel, half of them packed by the other core. Claims, not fixed
+  // halves, for the reason of Note [Claimed row blocks]; guided the same way: a share of what is left,
+  // at least one panel. Same-process A/B on 2 threads (gemm_ab.py) against split rows: see the Note's
+  // figures in docs/PERFORMANCE.md ("Claimed column panels").
+  static void compute_claimed_panels(const Job& j) {
+    const int64_t rows = j.mtiles * MR;
+    T* apack = nullptr;
+    for (bool first = true;; first = false) {
+      int64_t q0 = __atomic_load_n(j.next_tile, __ATOMIC_RELAXED), count;
+      do {
+        if (q0 >= j.npanels) return;
+        count = (j.npanels - q0 + 2 * j.tn - 1) / (2 * j.tn);
+      } while (!__atomic_compare_exchange_n(j.next_tile, &q0, q0 + count, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+      const int64_t q1 = q0 + count;
+      if (first) {  // A is packed once a task has columns to run it over
+        apack = static_cast<T*>(thread_scratch(0, static_cast<size_t>(rows * j.kc) * sizeof(T)));
+        if (apack) pack_a(j.ta, j.a, j.lda, 0, j.pc, j.m, j.kc, apack);
+      }
+      if (!apack) {  // this thread has no packing memory: its columns of the k block, unpacked
+        const int64_t c0 = j.jc + q0 * NR, c1 = j.jc + (q1 * NR < j.nc ? q1 * NR : j.nc);
+        direct(j.ta, j.tb, j.m, c1 - c0, j.kc, j.alpha, j.ta ? j.a + j.pc * j.lda : j.a + j.pc, j.lda,
+               j.tb ? j.b + c0 * j.ldb + j.pc : j.b + j.pc * j.ldb + c0, j.ldb, j.beta_k, j.c + c0, j.ldc);
+        continue;
+      }
+      for (int64_t ir = 0; ir < j.m; ir += MR) {  // one A micro-panel stays in L1 over the claimed panels
+        const int mr = static_cast<int>(j.m - ir < MR ? j.m - ir : MR);
+        const T* at = apack + ir * j.kc;
+        T* ci = j.c + ir * j.ldc + j.jc;
+        for (int64_t q = q0; q < q1; ++q) {
+          if (ir == 0) pack_b(j.tb, j.b, j.ldb, j.pc, j.jc, j.kc, j.nc, q, q + 1, j.bpack);  // right before first use
+          micro_tile(j, at, ci, mr, q);
+        }
+      }
+    }
+  }
+
   // Note [Loop order]: the microkernel loads NR/N vectors of B and broadcasts MR values of A per k step.
   // BLIS keeps the broadcast operand's micro-panel in L1 and streams the vector operand's from L2; with
   // A broadcast here, that means looping over B micro-panels inside the loop over A micro-panels. The
@@ -734,6 +786,10 @@ template <class T, int MR, int NV> struct Gemm {
   // run loops 2 and 1 over the shared B panels.
   static void compute_task(void* p, int64_t t) {
     const Job& j = *static_cast<const Job*>(p);
+    if (j.tm == 1 && j.tn > 1) {
+      compute_claimed_panels(j);
+      return;
+    }
     const bool claimed = j.tn == 1 && j.tm > 1;
     const int64_t bi = t / j.tn, bj = t % j.tn;
     const int64_t i0 = claimed ? 0 : (j.mtiles * bi / j.tm) * MR;
@@ -782,14 +838,7 @@ template <class T, int MR, int NV> struct Gemm {
         const int mr = static_cast<int>(mc - ir < MR ? mc - ir : MR);
         const T* at = apack + ir * j.kc;
         T* ci = j.c + (ic + ir) * j.ldc + j.jc;
-        const auto tile = [&](int64_t q) {                    // loop 1 body: B micro-panels stream from L2
-          const int64_t jr = q * NR;
-          const int nr = static_cast<int>(j.nc - jr < NR ? j.nc - jr : NR);
-          const T* bp = j.bpack + q * NR * j.kc;
-          if (mr > 2 * MR / 3) micro(j.kc, at, bp, ci + jr, j.ldc, j.alpha, j.beta_k, mr, nr);
-          else if (mr > MR / 3) micro<2 * MR / 3>(j.kc, at, bp, ci + jr, j.ldc, j.alpha, j.beta_k, mr, nr);
-          else micro<MR / 3>(j.kc, at, bp, ci + jr, j.ldc, j.alpha, j.beta_k, mr, nr);
-        };
+        const auto tile = [&](int64_t q) { micro_tile(j, at, ci, mr, q); };  // loop 1 body: B streams from L2
         // A task's first A micro-panel meets every B panel of its range first: it packs or waits for them.
         if (first && ir == 0) {
           int64_t nlater = 0;
@@ -842,7 +891,7 @@ template <class T, int MR, int NV> struct Gemm {
     if (threads > by_work) threads = by_work < 1 ? 1 : by_work;
     if (threads > mtiles * ntiles) threads = mtiles * ntiles;
     // Task grid: threads split rows (each packs only its own A; B is packed once and shared), and
-    // columns only when there are too few row tiles to go round.
+    // columns when there are fewer than 6 row tiles per thread (Note [Claimed column panels]).
     //
     // Note [Claimed row blocks]: when only rows are split, the tasks do not take fixed halves: each
     // claims the next rows from a shared counter until none are left. The two vCPUs of this VM often
@@ -853,7 +902,7 @@ template <class T, int MR, int NV> struct Gemm {
     // at most MC rows, at least one tile, so the last claims are small and the threads finish together
     // (against claims of a fixed MC rows: 0.96-1.09x at 128^3-2048^3, most of it 1.00-1.03x).
     int64_t tm = threads, tn = 1;
-    while (tm > 1 && mtiles < 2 * tm && (tm % 2) == 0 && ntiles >= 2 * tn) {
+    while (tm > 1 && mtiles < 6 * tm && (tm % 2) == 0 && ntiles >= 2 * tn) {
       tm /= 2;
       tn *= 2;
     }
