@@ -734,13 +734,15 @@ template <class T, int MR, int NV> struct Gemm {
   }
 
   // Note [Claimed column panels]: with few row tiles (mtiles < 6 per thread) the tasks split the
-  // columns instead: each packs all of A (at most 6 x tasks x MR rows; every task needs every row) and
+  // columns instead: each packs all of A (under 12 row tiles on 2 threads; every task needs every row) and
   // claims B panels from a shared counter, packs them itself and runs every row over them. No packed
   // panel crosses to the other core and each L2 holds only the panels its core claimed, where split
   // rows have every core read every panel, half of them packed by the other core. Claims, not fixed
   // halves, for the reason of Note [Claimed row blocks]; guided the same way: a share of what is left,
-  // at least one panel. Same-process A/B on 2 threads (gemm_ab.py) against split rows: see the Note's
-  // figures in docs/PERFORMANCE.md ("Claimed column panels").
+  // at least one panel. Same-process A/B on 2 threads against split rows (gemm_ab.py, wall time):
+  // 48x1024x1024 1.41-1.44x, 96x1024x1024 1.12-1.18x, 128x1024x784 1.07-1.09x, 128^3 1.08-1.14x,
+  // 132x256x256 0.99-1.00x; AVX2 and f64 1.09-1.37x. Up to 12 tiles per thread lost 4-12 % at 192-256
+  // rows (docs/PERFORMANCE.md, "sgemm, round 6").
   static void compute_claimed_panels(const Job& j) {
     const int64_t rows = j.mtiles * MR;
     T* apack = nullptr;
