@@ -11,25 +11,20 @@ figures of docs/PERFORMANCE.md ("Column sums"). Smaller matrices are left to the
 a call costs microseconds of Python, more than a [4, 1024] sum itself.
 """
 import ctypes
-import os
-import statistics
 import sys
-import time
 
 import numpy as np
 
+from ab_pair import alternate, load_pair, print_header, ratio_summary
+
 
 def main():
-    if len(sys.argv) != 3:
-        sys.exit(__doc__)
-    libs = [ctypes.CDLL(os.path.abspath(p)) for p in sys.argv[1:3]]
+    libs = load_pair(__doc__)
     for lib in libs:
         lib.adj_reduce.argtypes = [ctypes.c_int32, ctypes.c_int32, ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p,
                                    ctypes.c_void_p, ctypes.c_uint64, ctypes.c_void_p, ctypes.c_void_p]
         lib.adj_reduce.restype = ctypes.c_int32
-    with open("/proc/loadavg") as f:
-        print(f"# load average {' '.join(f.read().split()[:3])}; threads "
-              f"{os.environ.get('ADJOINT_NUM_THREADS', 'default')}, ISA {os.environ.get('ADJOINT_ISA', 'best')}")
+    print_header()
     rng = np.random.default_rng(1)
     cols = 1024
     for rows in [64, 256, 4096]:
@@ -37,21 +32,15 @@ def main():
         shape = np.array([rows, cols], dtype=np.int64)
         strides = np.array([cols, 1], dtype=np.int64)
         ys = [np.empty(cols, dtype=np.float32) for _ in libs]
-        reps = max(3, int(2e8 // x.size))
-        ratios, last = [], []
-        for _ in range(11):
-            last = []
-            for lib, y in zip(libs, ys):
-                t0 = time.perf_counter()
-                for _ in range(reps):
-                    if lib.adj_reduce(0, 0, 2, shape.ctypes.data, x.ctypes.data, strides.ctypes.data, 1,
-                                      y.ctypes.data, None) != 0:
-                        sys.exit("adj_reduce failed")
-                last.append((time.perf_counter() - t0) / reps)
-            ratios.append(last[0] / last[1])
+        px, pshape, pstrides, pys = x.ctypes.data, shape.ctypes.data, strides.ctypes.data, [y.ctypes.data for y in ys]
+
+        def call(lib, i):
+            if lib.adj_reduce(0, 0, 2, pshape, px, pstrides, 1, pys[i], None) != 0:
+                sys.exit("adj_reduce failed")
+        ratios, last = alternate(libs, call, max(3, int(2e8 // x.size)))
         diff = float(np.max(np.abs(ys[0] - ys[1])))
-        print(f"[{rows:>4}, {cols}]: first/second time median {statistics.median(ratios):.3f} (min {min(ratios):.3f}, "
-              f"max {max(ratios):.3f}); second {x.nbytes / last[1] / 1e9:.1f} GB/s; max |difference| {diff:.3g}")
+        print(f"[{rows:>4}, {cols}]: {ratio_summary(ratios)}; second {x.nbytes / last[1] / 1e9:.1f} GB/s; "
+              f"max |difference| {diff:.3g}")
 
 
 if __name__ == "__main__":

@@ -11,40 +11,27 @@ the two outputs. Used for the tanh figures of docs/PERFORMANCE.md ("tanh, round 
 """
 import ctypes
 import os
-import statistics
-import sys
-import time
 
 import numpy as np
 
+from ab_pair import alternate, load_pair, print_header, ratio_summary
+
 
 def main():
-    if len(sys.argv) != 3:
-        sys.exit(__doc__)
-    libs = [ctypes.CDLL(os.path.abspath(p)) for p in sys.argv[1:3]]
+    libs = load_pair(__doc__)
     for lib in libs:
         lib.adj_unary.argtypes = [ctypes.c_int32, ctypes.c_int32, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p]
     code = int(os.environ.get("OP", "7"))
-    with open("/proc/loadavg") as f:
-        print(f"# load average {' '.join(f.read().split()[:3])}; op {code}, threads "
-              f"{os.environ.get('ADJOINT_NUM_THREADS', 'default')}, ISA {os.environ.get('ADJOINT_ISA', 'best')}")
+    print_header(f"op {code}, ")
     rng = np.random.default_rng(1)
     for n in [65536, 4 << 20]:
         x = ((rng.random(n, dtype=np.float32) - 0.5) * 8).astype(np.float32)
         ys = [np.empty_like(x) for _ in libs]
-        reps = max(3, int(1e8 // n))
-        ratios, last = [], []
-        for _ in range(11):
-            last = []
-            for lib, y in zip(libs, ys):
-                t0 = time.perf_counter()
-                for _ in range(reps):
-                    lib.adj_unary(code, 0, n, x.ctypes.data, y.ctypes.data)
-                last.append((time.perf_counter() - t0) / reps / n)
-            ratios.append(last[0] / last[1])
+        px, pys = x.ctypes.data, [y.ctypes.data for y in ys]
+        ratios, last = alternate(libs, lambda lib, i: lib.adj_unary(code, 0, n, px, pys[i]), max(3, int(1e8 // n)))
         diff = float(np.nanmax(np.abs(ys[0] - ys[1])))
-        print(f"{n:>8} floats: first/second time median {statistics.median(ratios):.3f} (min {min(ratios):.3f}, "
-              f"max {max(ratios):.3f}); second {last[1] * 1e9:.3f} ns/element; max |difference| {diff:.3g}")
+        print(f"{n:>8} floats: {ratio_summary(ratios)}; second {last[1] / n * 1e9:.3f} ns/element; "
+              f"max |difference| {diff:.3g}")
 
 
 if __name__ == "__main__":

@@ -79,7 +79,7 @@ template <bool kMax, class T> void row_arg(int64_t n, const T* x, int64_t s, T* 
 
 // Column sums, y[j] (+)= x[0, j] + ... + x[rows - 1, j]. Rows are taken four at a time: each column
 // vector adds its four terms in a register, so y is read and written once per four rows where one ADD per
-// row moved it every row (1.10-1.26x at [64..256, 1024], benchmarks/peers/colsum_ab.py). Eight rows at a
+// row moved it every row (1.17-1.39x at [64..256, 1024], benchmarks/peers/colsum_ab.py). Eight rows at a
 // time measured the same, two 0.94-0.99x; at [4096, 1024] all of them, and one ADD per row, run at the
 // core's bandwidth. The terms are still added one row after another, so results are bitwise those of the
 // scalar definition.
