@@ -8,7 +8,7 @@ momentum 0.9 and weight decay 1e-4, and AdamW (step 5). 11 rounds each run 50 up
 on the second, each on its own copy of the same parameters and state; printed: the median, min and max over rounds
 of first time / second time (> 1: the second is faster), the second's ms per update in the last round, and whether
 the two libraries' parameters and state are bitwise equal afterwards (the same updates ran on both). Used for the
-optimizer figures of docs/PERFORMANCE.md ("Optimizer updates").
+optimizer figures of docs/PERFORMANCE.md ("Training step", "Session 6: vectorised optimizer updates").
 """
 import ctypes
 
