@@ -5,7 +5,7 @@ using BenchmarkDotNet.Attributes;
 namespace Adjoint.Benchmarks;
 
 /// <summary>
-/// Every elementwise, backward, reduction and row kernel, native vs managed, at several sizes, on 1 and 2
+/// Every elementwise, backward, reduction, row and optimizer-update kernel, native vs managed, at several sizes, on 1 and 2
 /// native threads (the managed backend's own threading is whatever it does; the Threads axis sets
 /// <see cref="NativeBackend.NumThreads"/>). float32 throughout. Row and column cases view the Size
 /// elements as [Size / 1024, 1024]. Run: <c>./build.sh bench --filter '*KernelSuite*' --job short</c>.
@@ -13,7 +13,7 @@ namespace Adjoint.Benchmarks;
 public unsafe class KernelSuiteBenchmarks
 {
     private const long Cols = 1024;
-    private RawArray _x = null!, _y = null!, _g = null!, _out = null!, _small = null!;
+    private RawArray _x = null!, _y = null!, _g = null!, _out = null!, _small = null!, _m = null!, _v = null!;
     private IBackend _backend = null!;
     private long[] _flat = null!, _flatStrides = null!, _matrix = null!, _matrixStrides = null!;
     private long _rows;
@@ -39,6 +39,10 @@ public unsafe class KernelSuiteBenchmarks
         _g = new RawArray(Size, 3);
         _out = new RawArray(Size, 4);
         _small = new RawArray(Math.Max(Size / Cols, Cols), 5);
+        // Optimizer state: a momentum / first-moment buffer, and a second moment, which must not be negative.
+        _m = new RawArray(Size, 6);
+        _v = new RawArray(Size, 7);
+        for (long i = 0; i < Size; i++) _v.Pointer[i] = Math.Abs(_v.Pointer[i]);
         // y in (-1, 1) is a valid tanh/sigmoid output for the backward kernels.
         _flat = [Size];
         _flatStrides = [1];
@@ -56,6 +60,8 @@ public unsafe class KernelSuiteBenchmarks
         _g.Dispose();
         _out.Dispose();
         _small.Dispose();
+        _m.Dispose();
+        _v.Dispose();
     }
 
     /// <summary>
@@ -66,12 +72,13 @@ public unsafe class KernelSuiteBenchmarks
     internal void ShareBuffers(KernelSuiteBenchmarks owner)
     {
         _backend = Backend.Resolve();
-        (_x, _y, _g, _out, _small) = (owner._x, owner._y, owner._g, owner._out, owner._small);
+        (_x, _y, _g, _out, _small, _m, _v) = (owner._x, owner._y, owner._g, owner._out, owner._small, owner._m, owner._v);
         (_flat, _flatStrides, _matrix, _matrixStrides, _rows) =
             (owner._flat, owner._flatStrides, owner._matrix, owner._matrixStrides, owner._rows);
     }
 
-    internal void ReleaseShared() => (_x, _y, _g, _out, _small) = (null!, null!, null!, null!, null!);
+    internal void ReleaseShared() =>
+        (_x, _y, _g, _out, _small, _m, _v) = (null!, null!, null!, null!, null!, null!, null!);
 
     private void Unary(UnaryOp op) => _backend.Unary(op, DType.Float32, Size, _x.Pointer, _out.Pointer);
 
@@ -115,6 +122,16 @@ public unsafe class KernelSuiteBenchmarks
 
     [Benchmark]
     public void LogSoftmax() => _backend.RowOp(RowOp.LogSoftmax, DType.Float32, _rows, Cols, _x.Pointer, _out.Pointer);
+
+    /// <summary>SGD with momentum 0.9 and weight decay 1e-4 over Size parameters (_out), in place.</summary>
+    [Benchmark]
+    public void SgdMomentum() => _backend.SgdUpdate(DType.Float32, Size, _out.Pointer, _g.Pointer, _m.Pointer, 0.01, 1e-4,
+                                                     0.9, 0, false, false);
+
+    /// <summary>AdamW (decoupled weight decay 0.01), step 5, over Size parameters (_out), in place.</summary>
+    [Benchmark]
+    public void AdamW() => _backend.AdamUpdate(DType.Float32, Size, _out.Pointer, _g.Pointer, _m.Pointer, _v.Pointer, 1e-3,
+                                               0.9, 0.999, 1e-8, 0.01, true, 5);
 
     [Benchmark]
     public void SoftmaxBackward() =>

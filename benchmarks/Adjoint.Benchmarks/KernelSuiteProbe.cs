@@ -23,6 +23,7 @@ public static class KernelSuiteProbe
         ("SoftplusBackward", b => b.SoftplusBackward()), ("Add", b => b.Add()), ("Mul", b => b.Mul()),
         ("SumAll", b => b.SumAll()), ("SumColumns", b => b.SumColumns()), ("MaxRows", b => b.MaxRows()),
         ("Softmax", b => b.Softmax()), ("LogSoftmax", b => b.LogSoftmax()), ("SoftmaxBackward", b => b.SoftmaxBackward()),
+        ("SgdMomentum", b => b.SgdMomentum()), ("AdamW", b => b.AdamW()),
     ];
 
     private static readonly long[] Sizes = [4096, 65536, 4194304];

@@ -26,6 +26,8 @@ namespace {
 #define ADJ_SET_binary(dt, OP, name) t.dt.binary[ADJ_BINARY_##OP] = name; t.dt.binary_name[ADJ_BINARY_##OP] = #name;
 #define ADJ_SET_reduce(dt, OP, name) t.dt.reduce[ADJ_REDUCE_##OP] = name; t.dt.reduce_name[ADJ_REDUCE_##OP] = #name;
 #define ADJ_SET_colsum(dt, OP, name) t.dt.colsum = name; t.dt.colsum_name = #name;
+#define ADJ_SET_sgd(dt, OP, name) t.dt.sgd = name; t.dt.sgd_name = #name;
+#define ADJ_SET_adam(dt, OP, name) t.dt.adam = name; t.dt.adam_name = #name;
 #define ADJ_SET_row(dt, OP, name) t.dt.row[ADJ_ROW_##OP] = name; t.dt.row_name[ADJ_ROW_##OP] = #name;
 #define ADJ_SET_row_bwd(dt, OP, name) t.dt.row_bwd[ADJ_ROW_##OP] = name; t.dt.row_bwd_name[ADJ_ROW_##OP] = #name;
 #define ADJ_SET_fill(dt, OP, name) t.dt.fill = name; t.dt.fill_name = #name;
@@ -38,6 +40,8 @@ namespace {
   ADJ_FOR_EACH_DTYPE_FAMILY(ADJ_BINARY_KERNELS, ADJ_SET_binary, S)      \
   ADJ_FOR_EACH_DTYPE_FAMILY(ADJ_REDUCE_KERNELS, ADJ_SET_reduce, S)      \
   ADJ_FOR_EACH_DTYPE_FAMILY(ADJ_COLSUM_KERNELS, ADJ_SET_colsum, S)      \
+  ADJ_FOR_EACH_DTYPE_FAMILY(ADJ_SGD_KERNELS, ADJ_SET_sgd, S)            \
+  ADJ_FOR_EACH_DTYPE_FAMILY(ADJ_ADAM_KERNELS, ADJ_SET_adam, S)          \
   ADJ_FOR_EACH_DTYPE_FAMILY(ADJ_ROW_KERNELS, ADJ_SET_row, S)            \
   ADJ_FOR_EACH_DTYPE_FAMILY(ADJ_ROW_BWD_KERNELS, ADJ_SET_row_bwd, S)    \
   ADJ_FOR_EACH_DTYPE_FAMILY(ADJ_FILL_KERNELS, ADJ_SET_fill, S)          \

@@ -29,6 +29,10 @@
 // Column sums of a row-major block, added into y (the kept axis contiguous: a bias gradient).
 #define ADJ_COLSUM_KERNELS(X, dt, S) X(dt, _, dt##_colsum##S)
 
+// Fused optimizer steps over contiguous parameters (adjoint.h: adj_sgd_update, adj_adam_update), one range each.
+#define ADJ_SGD_KERNELS(X, dt, S) X(dt, _, dt##_sgd##S)
+#define ADJ_ADAM_KERNELS(X, dt, S) X(dt, _, dt##_adam##S)
+
 #define ADJ_ROW_KERNELS(X, dt, S) \
   X(dt, SOFTMAX, dt##_softmax##S) X(dt, LOG_SOFTMAX, dt##_log_softmax##S) X(dt, LOGSUMEXP, dt##_logsumexp##S)
 

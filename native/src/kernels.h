@@ -29,6 +29,16 @@ template <class T> using fn_reduce = void(int64_t n, const T* x, int64_t stride,
 // x[r * ldx + j], added in that order (so the result is bitwise that of one ADD per row).
 template <class T> using fn_colsum = void(int64_t rows, int64_t cols, const T* x, int64_t ldx, T* y,
                                           bool accumulate);
+// One range of a fused SGD step (adjoint.h, adj_sgd_update): g = grad + wd*p; with a momentum buffer, buf = g
+// (first step) or mu*buf + keep*g, then g = g + mu*buf (Nesterov) or buf; p = p - lr*g. buf is null without
+// momentum. Every operation rounds on its own (no fused multiply-add), so every tier gives the same bits.
+template <class T> using fn_sgd = void(int64_t n, T* p, const T* g, T* buf, T lr, T wd, T mu, T keep, bool nesterov,
+                                       bool first);
+// One range of a fused Adam step (adj_adam_update), the bias corrections folded into step_size and
+// inv_sqrt_bc2 by the caller: g = grad + wd*p; p = p*decay; m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g*g;
+// p = p - step_size * (m / (sqrt(v)*inv_sqrt_bc2 + eps)). Same rounding rule as fn_sgd.
+template <class T> using fn_adam = void(int64_t n, T* p, const T* g, T* m, T* v, T b1, T b2, T eps, T wd, T decay,
+                                        T step_size, T inv_sqrt_bc2);
 template <class T> using fn_row = void(int64_t rows, int64_t cols, const T* x, T* y);
 template <class T> using fn_row_bwd = void(int64_t rows, int64_t cols, const T* x, const T* y, const T* gy,
                                            T* gx);
@@ -43,6 +53,8 @@ template <class T> struct TypedKernels {
   fn_binary<T>* binary[ADJ_BINARY_OP_COUNT];
   fn_reduce<T>* reduce[ADJ_REDUCE_OP_COUNT];
   fn_colsum<T>* colsum;
+  fn_sgd<T>* sgd;
+  fn_adam<T>* adam;
   fn_row<T>* row[ADJ_ROW_OP_COUNT];
   fn_row_bwd<T>* row_bwd[ADJ_ROW_OP_COUNT];
   fn_fill<T>* fill;
@@ -54,6 +66,8 @@ template <class T> struct TypedKernels {
   const char* binary_name[ADJ_BINARY_OP_COUNT];
   const char* reduce_name[ADJ_REDUCE_OP_COUNT];
   const char* colsum_name;
+  const char* sgd_name;
+  const char* adam_name;
   const char* row_name[ADJ_ROW_OP_COUNT];
   const char* row_bwd_name[ADJ_ROW_OP_COUNT];
   const char* fill_name;
@@ -74,6 +88,8 @@ struct KernelTable {
 #define ADJ_DECL_binary(dt, OP, name) fn_binary<ADJ_T_##dt> name;
 #define ADJ_DECL_reduce(dt, OP, name) fn_reduce<ADJ_T_##dt> name;
 #define ADJ_DECL_colsum(dt, OP, name) fn_colsum<ADJ_T_##dt> name;
+#define ADJ_DECL_sgd(dt, OP, name) fn_sgd<ADJ_T_##dt> name;
+#define ADJ_DECL_adam(dt, OP, name) fn_adam<ADJ_T_##dt> name;
 #define ADJ_DECL_row(dt, OP, name) fn_row<ADJ_T_##dt> name;
 #define ADJ_DECL_row_bwd(dt, OP, name) fn_row_bwd<ADJ_T_##dt> name;
 #define ADJ_DECL_fill(dt, OP, name) fn_fill<ADJ_T_##dt> name;
@@ -86,6 +102,8 @@ struct KernelTable {
   ADJ_FOR_EACH_DTYPE_FAMILY(ADJ_BINARY_KERNELS, ADJ_DECL_binary, S)      \
   ADJ_FOR_EACH_DTYPE_FAMILY(ADJ_REDUCE_KERNELS, ADJ_DECL_reduce, S)      \
   ADJ_FOR_EACH_DTYPE_FAMILY(ADJ_COLSUM_KERNELS, ADJ_DECL_colsum, S)      \
+  ADJ_FOR_EACH_DTYPE_FAMILY(ADJ_SGD_KERNELS, ADJ_DECL_sgd, S)            \
+  ADJ_FOR_EACH_DTYPE_FAMILY(ADJ_ADAM_KERNELS, ADJ_DECL_adam, S)          \
   ADJ_FOR_EACH_DTYPE_FAMILY(ADJ_ROW_KERNELS, ADJ_DECL_row, S)            \
   ADJ_FOR_EACH_DTYPE_FAMILY(ADJ_ROW_BWD_KERNELS, ADJ_DECL_row_bwd, S)    \
   ADJ_FOR_EACH_DTYPE_FAMILY(ADJ_FILL_KERNELS, ADJ_DECL_fill, S)          \

@@ -1,11 +1,12 @@
-// Fused optimizer updates (adjoint.h, "optimizer updates"): one streaming pass per parameter, split across the
-// pool above a streaming grain. Plain loops in baseline code: the pass is memory-bound, and the compiler
-// vectorises it; the arithmetic order follows the header so the managed backend agrees to rounding.
+// Fused optimizer updates (adjoint.h, "optimizer updates"): argument checks, then one pass per parameter through
+// the active tier's kernel, split across the pool above a streaming grain. The arithmetic order follows the
+// header, with every operation rounded on its own, so every tier gives the same bits and the managed backend
+// agrees to rounding.
 #include <cmath>
-#include <type_traits>
 
 #include "adjoint/adjoint.h"
 #include "src/api_util.h"
+#include "src/kernels.h"
 #include "src/thread_pool.h"
 
 namespace adj {
@@ -15,69 +16,22 @@ constexpr int64_t kGrain = 32768;  // elements per thread at least (see Note [Th
 
 template <class F> void for_ranges(int64_t n, F&& body) { parallel_ranges(n, threads_for(n, kGrain), body); }
 
-// The update's options are compile-time flags of the loop body, so each combination is one branch-free loop
-// over restrict pointers that the compiler vectorises (one scalar loop with the options tested per element
-// was not vectorised: 2.7-2.9 ms for the 1.86 M parameters of the MLP benchmark, about 3x its memory time).
-template <bool kWd, bool kBuf, bool kFirst, bool kNesterov, class T>
-void sgd_range(int64_t m, T* __restrict p, const T* __restrict g, T* __restrict buf, T lr, T wd, T mu, T keep) {
-  for (int64_t i = 0; i < m; ++i) {
-    T gi = g[i];
-    if constexpr (kWd) gi += wd * p[i];
-    if constexpr (kBuf) {
-      const T bi = kFirst ? gi : mu * buf[i] + keep * gi;
-      buf[i] = bi;
-      gi = kNesterov ? gi + mu * bi : bi;
-    }
-    p[i] -= lr * gi;
-  }
-}
-
+// The loops are the per-tier kernels fn_sgd / fn_adam (kernels/ref/optim.cpp, kernels/simd/optim_impl.h), one
+// range per thread. A scalar loop here in baseline code, with the options tested per element, had stayed
+// unvectorised: 2.7-2.9 ms for the 1.86 M parameters of the MLP benchmark, about three times its memory time.
 template <class T>
 void sgd(int64_t n, T* p, const T* g, T* buf, T lr, T wd, T mu, T keep, bool nesterov, bool first) {
-  const bool has_wd = wd != T(0);
+  fn_sgd<T>* kernel = typed<T>(active_kernels()).sgd;
   for_ranges(n, [=](int64_t b, int64_t e) {
-    T* bb = buf ? buf + b : nullptr;
-    const auto run = [&](auto wd_on, auto buf_on, auto first_on, auto nesterov_on) {
-      sgd_range<decltype(wd_on)::value, decltype(buf_on)::value, decltype(first_on)::value,
-                decltype(nesterov_on)::value>(e - b, p + b, g + b, bb, lr, wd, mu, keep);
-    };
-    using Y = std::true_type;
-    using N = std::false_type;
-    if (!bb) has_wd ? run(Y{}, N{}, N{}, N{}) : run(N{}, N{}, N{}, N{});
-    else if (first) has_wd ? (nesterov ? run(Y{}, Y{}, Y{}, Y{}) : run(Y{}, Y{}, Y{}, N{}))
-                           : (nesterov ? run(N{}, Y{}, Y{}, Y{}) : run(N{}, Y{}, Y{}, N{}));
-    else has_wd ? (nesterov ? run(Y{}, Y{}, N{}, Y{}) : run(Y{}, Y{}, N{}, N{}))
-                : (nesterov ? run(N{}, Y{}, N{}, Y{}) : run(N{}, Y{}, N{}, N{}));
+    kernel(e - b, p + b, g + b, buf ? buf + b : nullptr, lr, wd, mu, keep, nesterov, first);
   });
-}
-
-template <bool kWd, bool kDecay, class T>
-void adam_range(int64_t n, T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v, T b1, T b2,
-                T eps, T wd, T decay, T step_size, T inv_sqrt_bc2) {
-  const T c1 = T(1) - b1, c2 = T(1) - b2;
-  for (int64_t i = 0; i < n; ++i) {
-    T pi = p[i], gi = g[i];
-    if constexpr (kWd) gi += wd * pi;
-    if constexpr (kDecay) pi *= decay;
-    const T mi = b1 * m[i] + c1 * gi;
-    const T vi = b2 * v[i] + c2 * (gi * gi);
-    m[i] = mi;
-    v[i] = vi;
-    p[i] = pi - step_size * (mi / (std::sqrt(vi) * inv_sqrt_bc2 + eps));
-  }
 }
 
 template <class T>
 void adam(int64_t n, T* p, const T* g, T* m, T* v, T b1, T b2, T eps, T wd, T decay, T step_size, T inv_sqrt_bc2) {
-  const bool has_wd = wd != T(0), has_decay = decay != T(1);
+  fn_adam<T>* kernel = typed<T>(active_kernels()).adam;
   for_ranges(n, [=](int64_t b, int64_t e) {
-    const auto run = [&](auto wd_on, auto decay_on) {
-      adam_range<decltype(wd_on)::value, decltype(decay_on)::value>(e - b, p + b, g + b, m + b, v + b, b1, b2, eps, wd,
-                                                                    decay, step_size, inv_sqrt_bc2);
-    };
-    using Y = std::true_type;
-    using N = std::false_type;
-    has_wd ? (has_decay ? run(Y{}, Y{}) : run(Y{}, N{})) : (has_decay ? run(N{}, Y{}) : run(N{}, N{}));
+    kernel(e - b, p + b, g + b, m + b, v + b, b1, b2, eps, wd, decay, step_size, inv_sqrt_bc2);
   });
 }
 

@@ -227,6 +227,57 @@ template <class T> void check_colsum() {
 TEST(KernelsReduce, f32_colsum__vs_ref) { check_colsum<float>(); }
 TEST(KernelsReduce, f64_colsum__vs_ref) { check_colsum<double>(); }
 
+// The optimizer steps round every operation on its own on every tier: bit for bit the reference (any NaN for
+// NaN), for every combination of options, lengths 0 .. 4 x 64 + 1, parameters and state alike.
+template <class T> bool same_bits(const std::vector<T>& a, const T* b) {
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::memcmp(&a[i], &b[i], sizeof(T)) != 0 && !(std::isnan(a[i]) && std::isnan(b[i]))) return false;
+  return true;
+}
+
+template <class T> void check_optim() {
+  const auto& ref = adj::typed<T>(ref_tier());
+  std::mt19937_64 rng(91);
+  for (const adj::KernelTable* tier : runnable_tiers()) {
+    const auto& k = adj::typed<T>(*tier);
+    SCOPED_TRACE(std::string(k.sgd_name) + " / " + k.adam_name);
+    for (int64_t n = 0; n <= kMaxLen; ++n) {
+      const std::vector<T> p0 = random_values<T>(rng, n, 2.0, n % 5 == 0), g = random_values<T>(rng, n, 0.1, false);
+      std::vector<T> s0 = random_values<T>(rng, n, 0.5, false);
+      for (int options = 0; options < 16; ++options) {
+        const bool wd = options & 1, buf = options & 2, first = options & 4, nesterov = options & 8;
+        std::vector<T> wp = p0, wb = s0;
+        Guarded<T> gp(n), gb(n);
+        std::copy(p0.begin(), p0.end(), gp.data());
+        std::copy(s0.begin(), s0.end(), gb.data());
+        ref.sgd(n, wp.data(), g.data(), buf ? wb.data() : nullptr, T(0.01), wd ? T(1e-3) : T(0), T(0.9), T(0.75),
+                nesterov, first);
+        k.sgd(n, gp.data(), g.data(), buf ? gb.data() : nullptr, T(0.01), wd ? T(1e-3) : T(0), T(0.9), T(0.75),
+              nesterov, first);
+        ASSERT_TRUE(gp.guards_intact() && gb.guards_intact()) << "sgd n=" << n << " options=" << options;
+        ASSERT_TRUE(same_bits(wp, gp.data()) && same_bits(wb, gb.data())) << "sgd n=" << n << " options=" << options;
+      }
+      std::vector<T> v0 = random_values<T>(rng, n, 0.5, false);
+      for (auto& x : v0) x = std::fabs(x);
+      for (int options = 0; options < 4; ++options) {
+        const T wd = options & 1 ? T(1e-2) : T(0), decay = options & 2 ? T(0.999) : T(1);
+        std::vector<T> wp = p0, wm = s0, wv = v0;
+        Guarded<T> gp(n), gm(n), gv(n);
+        std::copy(p0.begin(), p0.end(), gp.data());
+        std::copy(s0.begin(), s0.end(), gm.data());
+        std::copy(v0.begin(), v0.end(), gv.data());
+        ref.adam(n, wp.data(), g.data(), wm.data(), wv.data(), T(0.9), T(0.999), T(1e-8), wd, decay, T(2e-3), T(1.5));
+        k.adam(n, gp.data(), g.data(), gm.data(), gv.data(), T(0.9), T(0.999), T(1e-8), wd, decay, T(2e-3), T(1.5));
+        ASSERT_TRUE(gp.guards_intact() && gm.guards_intact() && gv.guards_intact()) << "adam n=" << n;
+        ASSERT_TRUE(same_bits(wp, gp.data()) && same_bits(wm, gm.data()) && same_bits(wv, gv.data()))
+            << "adam n=" << n << " options=" << options;
+      }
+    }
+  }
+}
+TEST(KernelsOptim, f32_sgd_adam__vs_ref) { check_optim<float>(); }
+TEST(KernelsOptim, f64_sgd_adam__vs_ref) { check_optim<double>(); }
+
 template <class T> void check_fill_cast() {
   std::mt19937_64 rng(5);
   for (const adj::KernelTable* tier : runnable_tiers()) {
@@ -344,6 +395,8 @@ TEST(KernelList, EveryTierHasEveryKernel) {
     }
     EXPECT_NE(t->f32.colsum, nullptr);
     EXPECT_NE(t->f64.colsum, nullptr);
+    EXPECT_NE(t->f32.sgd, nullptr);
+    EXPECT_NE(t->f64.adam, nullptr);
     EXPECT_NE(t->f32.gemm, nullptr);
     EXPECT_NE(t->f64.gemm, nullptr);
     std::printf("[ tier %-6s ] gemm kernels: %s, %s\n", t->isa_name, t->f32.gemm_name, t->f64.gemm_name);
