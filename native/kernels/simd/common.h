@@ -43,6 +43,12 @@ template <class T> ADJ_I vec_t<T> load_count(const T* p, int64_t count) {
   return count == vec_t<T>::N ? load(p) : loadn(p, count);
 }
 
+// Stores the N lanes of x at p, or only the first count of them for a tail.
+template <class T> ADJ_I void store_count(T* p, vec_t<T> x, int64_t count) {
+  if (count == vec_t<T>::N) store(p, x);
+  else storen(p, x, count);
+}
+
 // exp at the data's precision.
 ADJ_I VD vexp_t(VD x) { return vexp(x); }
 ADJ_I VF vexp_t(VF x) { return vexp(x); }  // float-native, see math.h

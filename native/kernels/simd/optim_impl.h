@@ -17,11 +17,6 @@ template <class T, class F> ADJ_I void each_vector(int64_t n, F f) {
   if (i < n) f(i, n - i);
 }
 
-template <class T> ADJ_I void store_count(T* p, vec_t<T> x, int64_t count) {
-  if (count == vec_t<T>::N) store(p, x);
-  else storen(p, x, count);
-}
-
 template <bool kWd, bool kBuf, bool kFirst, bool kNesterov, class T>
 void sgd_loop(int64_t n, T* p, const T* g, T* buf, T lr, T wd, T mu, T keep) {
   using V = vec_t<T>;

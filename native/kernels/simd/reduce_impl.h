@@ -122,8 +122,7 @@ template <class T> void col_sum(int64_t rows, int64_t cols, const T* x, int64_t 
       V s = fresh ? z : load_count(y + j, c);
       const T* p = xb + j;
       for (int64_t r = 0; r < rb; ++r, p += ldx) s = s + load_count(p, c);
-      if (c == N) store(y + j, s);
-      else storen(y + j, s, c);
+      store_count(y + j, s, c);
     }
   }
 }
